@@ -1,0 +1,185 @@
+"""Typed engine events and the bus that fans them out.
+
+One path for every consumer: the evidence store, the TUI and the headless reporter all subscribe to
+the same bus, so what the operator sees, what CI reports and what the owner signs cannot diverge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+from backends.results import CheckResult, Status
+
+_REGISTRY: dict[str, type[Event]] = {}
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: ClassVar[str] = "event"
+    #: whether the evidence store keeps it as a record (log lines go to log files instead)
+    recorded: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        _REGISTRY[cls.kind] = cls
+
+    def to_payload(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Event:
+        return cls(**payload)
+
+
+def event_from_record(kind: str, payload: dict[str, Any]) -> Event | None:
+    """Rebuild an event from a stored record; unknown kinds (newer versions) are skipped."""
+    cls = _REGISTRY.get(kind)
+    if cls is None:
+        return None
+    try:
+        return cls.from_payload(payload)
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+@dataclass(frozen=True)
+class SessionOpened(Event):
+    kind: ClassVar[str] = "session.opened"
+    session_id: str
+    target: str
+    plan: str
+    resumed: bool = False
+
+
+@dataclass(frozen=True)
+class CheckStarted(Event):
+    kind: ClassVar[str] = "check.started"
+    recorded: ClassVar[bool] = False
+    key: str
+    check_id: str
+    area: str
+    title: str
+    target: str = ""
+
+
+@dataclass(frozen=True)
+class CheckFinished(Event):
+    kind: ClassVar[str] = "check.finished"
+    result: CheckResult
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"result": self.result.to_payload()}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Event:
+        return cls(result=CheckResult.from_payload(payload["result"]))
+
+
+@dataclass(frozen=True)
+class ScenarioStepChanged(Event):
+    kind: ClassVar[str] = "scenario.step"
+    scenario_id: str
+    step_index: int
+    status: str
+    description: str = ""
+    expected: str = ""
+    actual: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScenarioFinished(Event):
+    kind: ClassVar[str] = "scenario.finished"
+    scenario_id: str
+    status: str
+    priority: str = "P0"
+    title: str = ""
+    reason: str = ""
+    duration_s: float = 0.0
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LogLines(Event):
+    kind: ClassVar[str] = "log.lines"
+    recorded: ClassVar[bool] = False
+    source: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Waived(Event):
+    kind: ClassVar[str] = "waiver"
+    item_key: str
+    reason: str
+    by: str
+
+
+@dataclass(frozen=True)
+class VerdictChanged(Event):
+    kind: ClassVar[str] = "verdict"
+    go: bool
+    reasons: tuple[str, ...] = ()
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Event:
+        return cls(go=bool(payload["go"]), reasons=tuple(payload.get("reasons", ())))
+
+
+@dataclass(frozen=True)
+class DecisionRecorded(Event):
+    kind: ClassVar[str] = "decision"
+    decision: str  # GO / NO-GO
+    by: str
+    comment: str
+    chain_head: str
+    bundle_digest: str = ""
+
+
+@dataclass(frozen=True)
+class Progress(Event):
+    """A human-readable progress line (headless prints it; the TUI shows it in the status bar)."""
+
+    kind: ClassVar[str] = "progress"
+    recorded: ClassVar[bool] = False
+    message: str
+    done: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True)
+class RunFinished(Event):
+    kind: ClassVar[str] = "run.finished"
+    go: bool
+    reasons: tuple[str, ...] = ()
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Event:
+        return cls(go=bool(payload["go"]), reasons=tuple(payload.get("reasons", ())))
+
+
+Subscriber = Callable[[Event], None]
+
+
+class EventBus:
+    """Synchronous fan-out; subscribers must be quick (queue work, don't do it inline)."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    def publish(self, event: Event) -> None:
+        for callback in list(self._subscribers):
+            callback(event)
+
+
+def check_status_counts(results: list[CheckResult]) -> dict[Status, int]:
+    counts: dict[Status, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    return counts
