@@ -1,0 +1,41 @@
+"""Checks of the codex-k8s bootstrap env file: the keys the platform's own preflight requires."""
+
+from __future__ import annotations
+
+from backends.checks.envsource import EnvSource
+from backends.checks.registry import CheckContext, Outcome, Scope, check, failed, passed, warned
+from backends.envfile import REQUIRED_KEYS, is_placeholder, parse_env
+
+
+def _source(ctx: CheckContext) -> EnvSource:
+    source = ctx.env_source
+    assert isinstance(source, EnvSource)
+    return source
+
+
+@check("config.required-keys", area="config", title="Bootstrap env: required keys", scope=Scope.ENV)
+async def required_keys(ctx: CheckContext) -> Outcome:
+    source = _source(ctx)
+    if source.text is None:
+        return failed(source.error or "env file not readable", command=f"read {source.path}")
+    env = parse_env(source.text)
+    missing = [k for k in REQUIRED_KEYS if k not in env.entries or not env.entries[k].platform_value]
+    placeholders = [
+        k for k in REQUIRED_KEYS if k in env.entries and k not in missing and is_placeholder(env.entries[k].platform_value)
+    ]
+    present = len(REQUIRED_KEYS) - len(missing) - len(placeholders)
+    observed = f"{present}/{len(REQUIRED_KEYS)} set"
+    expected = f"all {len(REQUIRED_KEYS)} required keys set"
+    # the output lists key names only: values may be secrets
+    lines = [f"{k}: missing" for k in missing] + [f"{k}: placeholder value" for k in placeholders]
+    out = {"command": f"parse {source.path}", "output": "\n".join(lines)}
+    if missing or placeholders:
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(missing))
+        if placeholders:
+            parts.append("placeholder " + ", ".join(placeholders))
+        return failed("; ".join(parts), observed, expected, **out)
+    if "KODEX_OPENAI_API_KEY" not in env.entries or not env.entries["KODEX_OPENAI_API_KEY"].platform_value:
+        return warned("KODEX_OPENAI_API_KEY is empty (the platform warns too)", observed, expected, **out)
+    return passed(observed, expected, **out)

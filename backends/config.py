@@ -1,0 +1,159 @@
+"""gateroom.toml → typed settings. Every problem becomes one line naming the file, the key and the fault.
+
+Secrets never live in this file: the GitHub token is read from the environment variable it names.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from backends.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HostSettings(_Strict):
+    name: str = Field(min_length=1)
+    address: str = Field(min_length=1)
+    port: int = Field(default=22, ge=1, le=65535)
+    user: str = "codex"
+    key: Path | None = None  # private key; None lets asyncssh use the agent / default keys
+    known_hosts: Path | None = None  # None: ~/.ssh/known_hosts
+    connect_timeout: float = Field(default=10.0, gt=0)
+    command_timeout: float = Field(default=20.0, gt=0)
+    #: where the codex-k8s bootstrap env file is on the host (read over SSH) if not local
+    env_file: str | None = None
+
+
+class ClusterSettings(_Strict):
+    kubeconfig: Path | None = None
+    context: str | None = None
+    in_cluster: bool = False
+    timeout: float = Field(default=10.0, gt=0)
+    production_namespace: str = "kodex-prod"
+
+
+class GitHubSettings(_Strict):
+    api_url: str = "https://api.github.com"
+    token_env: str = "GATEROOM_GITHUB_TOKEN"
+    platform_repo: str = Field(default="codex-k8s/codex-k8s", pattern=r"^[\w.-]+/[\w.-]+$")
+    project_repos: list[str] = Field(default_factory=list)
+    timeout: float = Field(default=15.0, gt=0)
+
+    @field_validator("project_repos")
+    @classmethod
+    def _repo_names(cls, repos: list[str]) -> list[str]:
+        for repo in repos:
+            if repo.count("/") != 1 or not all(repo.split("/")):
+                raise ValueError(f"{repo!r} is not owner/name")
+        return repos
+
+    def token(self) -> str | None:
+        return os.environ.get(self.token_env) or None
+
+
+class CodexSettings(_Strict):
+    #: a local copy of bootstrap/host/config.env (the host's copy is named by hosts[].env_file)
+    env_file: Path | None = None
+
+
+class Thresholds(_Strict):
+    min_cpus: int = Field(default=4, ge=1)
+    min_memory_gib: float = Field(default=8.0, gt=0)
+    min_disk_free_gib: float = Field(default=40.0, gt=0)
+    disk_mounts: list[str] = Field(default_factory=lambda: ["/"])
+    cert_min_days: int = Field(default=14, ge=0)
+
+
+class Settings(_Strict):
+    hosts: list[HostSettings] = Field(min_length=1)
+    cluster: ClusterSettings | None = None
+    github: GitHubSettings | None = None
+    codex: CodexSettings = Field(default_factory=CodexSettings)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    plan: Path | None = None
+    session_dir: Path | None = None
+    concurrency: int = Field(default=8, ge=1, le=64)
+    source: Path | None = None  # the file these settings came from
+
+    @model_validator(mode="after")
+    def _unique_hosts(self) -> Settings:
+        names = [h.name for h in self.hosts]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"host name {dupes[0]!r} is used twice")
+        return self
+
+    @property
+    def target_label(self) -> str:
+        if len(self.hosts) == 1:
+            h = self.hosts[0]
+            return f"{h.user}@{h.address}:{h.port}"
+        return f"{len(self.hosts)} hosts"
+
+
+_PATH_KEYS = {("hosts", "key"), ("hosts", "known_hosts"), ("cluster", "kubeconfig"), ("codex", "env_file")}
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    """Relative paths in the file are relative to the file, not to wherever gateroom was started."""
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, str) and value:
+            p = Path(os.path.expanduser(value))
+            return str(p if p.is_absolute() else base / p)
+        return value
+
+    for section, key in _PATH_KEYS:
+        block = data.get(section)
+        items = block if isinstance(block, list) else [block]
+        for item in items:
+            if isinstance(item, dict) and key in item:
+                item[key] = fix(item[key])
+    for key in ("plan", "session_dir"):
+        if key in data:
+            data[key] = fix(data[key])
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def settings_from_dict(data: dict[str, Any], *, source: Path | None = None) -> Settings:
+    name = str(source) if source else "<settings>"
+    data = dict(data)
+    if source is not None:
+        _resolve_paths(data, source.parent)
+    try:
+        return Settings.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        raise ConfigError(f"{name}: {_location(err['loc'])}: {msg}") from None
+
+
+def load_settings(path: str | Path) -> Settings:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({exc})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return settings_from_dict(data, source=path.resolve())

@@ -1,0 +1,208 @@
+"""The engine: runs a plan's checks through the adapters, publishes events, computes the verdict.
+
+Work items run as asyncio tasks, bounded by a semaphore; every item has an overall deadline on top
+of the adapters' own timeouts, so a stuck peer can never hang the gate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from backends import checks as _checks  # noqa: F401 - registers the built-in checks
+from backends.checks.envsource import EnvSource, read_local, read_remote
+from backends.checks.registry import CheckContext, CheckSpec, Outcome, Scope, select
+from backends.config import HostSettings, Settings
+from backends.envfile import parse_env
+from backends.errors import AdapterError, GateError
+from backends.events import CheckFinished, CheckStarted, EventBus, Progress, RunFinished, VerdictChanged
+from backends.host import HostAdapter
+from backends.plan.model import Plan
+from backends.redact import Redactor, is_secret_key
+from backends.results import CheckResult, Status, Verdict
+from backends.session import Session
+from backends.verdict import compute_verdict
+
+SSH_CHECK = "host.ssh"
+
+
+@dataclass(frozen=True)
+class PlannedCheck:
+    key: str
+    check_id: str
+    area: str
+    title: str
+    target: str
+
+
+class Engine:
+    def __init__(self, settings: Settings, plan: Plan, session: Session, bus: EventBus, redactor: Redactor) -> None:
+        self.settings = settings
+        self.plan = plan
+        self.session = session
+        self.bus = bus
+        self.redactor = redactor
+        self.specs = select(plan.checks)
+        self.hosts = {h.name: HostAdapter(h, redact=redactor.redact) for h in settings.hosts}
+        self._host_pool = asyncio.Semaphore(settings.concurrency)
+        self._env_sources: dict[str, EnvSource] = {}
+
+    # -- what will run ---------------------------------------------------------------------
+    def _env_targets(self) -> list[str]:
+        targets = ["local"] if self.settings.codex.env_file else []
+        return targets + [h.name for h in self.settings.hosts if h.env_file]
+
+    def planned_checks(self) -> list[PlannedCheck]:
+        planned = []
+        for host in self.settings.hosts:
+            planned.append(PlannedCheck(f"{host.name}/{SSH_CHECK}", SSH_CHECK, "host", "SSH reachable", host.name))
+            for spec in self.specs:
+                if spec.scope is Scope.HOST:
+                    planned.append(PlannedCheck(f"{host.name}/{spec.check_id}", spec.check_id, spec.area, spec.title, host.name))
+        for target in self._env_targets():
+            for spec in self.specs:
+                if spec.scope is Scope.ENV:
+                    planned.append(PlannedCheck(f"{target}/{spec.check_id}", spec.check_id, spec.area, spec.title, target))
+        return planned
+
+    # -- running -----------------------------------------------------------------------------
+    def _publish_result(self, result: CheckResult) -> None:
+        self.bus.publish(CheckFinished(result))
+
+    def _result(self, spec: PlannedCheck, outcome: Outcome, duration: float) -> CheckResult:
+        return CheckResult(
+            check_id=spec.check_id,
+            area=spec.area,
+            title=spec.title,
+            status=outcome.status,
+            observed=self.redactor.redact(outcome.observed),
+            expected=outcome.expected,
+            target=spec.target,
+            command=outcome.command,
+            output=self.redactor.redact(outcome.output)[-4000:],
+            reason=self.redactor.redact(outcome.reason),
+            duration_s=round(duration, 3),
+        )
+
+    async def _run_one(self, planned: PlannedCheck, spec: CheckSpec, ctx: CheckContext, deadline: float) -> CheckResult:
+        self.bus.publish(CheckStarted(planned.key, planned.check_id, planned.area, planned.title, planned.target))
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(deadline):
+                outcome = await spec.fn(ctx)
+        except TimeoutError:
+            outcome = Outcome(Status.ERROR, reason=f"no result within {deadline:g}s")
+        except GateError as err:
+            outcome = Outcome(Status.ERROR, reason=str(err))
+        except Exception as err:  # a bug in one check must not take the gate down with it
+            outcome = Outcome(Status.ERROR, reason=f"check crashed: {type(err).__name__}: {err}")
+        result = self._result(planned, outcome, time.monotonic() - started)
+        self._publish_result(result)
+        return result
+
+    def _wanted(self, key: str, only: set[str] | None, rerun: bool) -> bool:
+        if only is not None and key not in only:
+            return False
+        done = self.session.state.checks.get(key)
+        return rerun or done is None
+
+    async def _host_checks(self, host: HostSettings, only: set[str] | None, rerun: bool) -> None:
+        adapter = self.hosts[host.name]
+        ssh_key = f"{host.name}/{SSH_CHECK}"
+        host_specs = [s for s in self.specs if s.scope is Scope.HOST and self._wanted(f"{host.name}/{s.check_id}", only, rerun)]
+        needs_env = bool(host.env_file) and self._wanted(f"{host.name}/config.required-keys", only, rerun)
+        if not host_specs and not needs_env and not self._wanted(ssh_key, only, rerun):
+            return
+        async with self._host_pool:
+            planned_ssh = PlannedCheck(ssh_key, SSH_CHECK, "host", "SSH reachable", host.name)
+            self.bus.publish(CheckStarted(ssh_key, SSH_CHECK, "host", "SSH reachable", host.name))
+            started = time.monotonic()
+            try:
+                await adapter.connect()
+                outcome = Outcome(Status.PASS, observed=f"{host.user}@{host.address}:{host.port}", expected="key login, known host key")
+            except AdapterError as err:
+                outcome = Outcome(Status.ERROR, reason=str(err), observed=err.kind.value)
+            self._publish_result(self._result(planned_ssh, outcome, time.monotonic() - started))
+            deadline = host.command_timeout * 3
+            items = []
+            for spec in host_specs:
+                planned = PlannedCheck(f"{host.name}/{spec.check_id}", spec.check_id, spec.area, spec.title, host.name)
+                if outcome.status is not Status.PASS:
+                    self._publish_result(self._result(planned, Outcome(Status.SKIP, reason="host not reachable"), 0))
+                    continue
+                ctx = CheckContext(self.settings, host=adapter, host_settings=host)
+                items.append(self._run_one(planned, spec, ctx, deadline))
+            if host.env_file and outcome.status is Status.PASS:
+                self._env_sources[host.name] = await read_remote(adapter, host.env_file)
+                self._learn_secrets(self._env_sources[host.name])
+            elif host.env_file:
+                self._env_sources[host.name] = EnvSource(host.name, host.env_file, error="host not reachable")
+            await asyncio.gather(*items)
+
+    def _learn_secrets(self, source: EnvSource) -> None:
+        """Values of secret-bearing keys are redacted from everything from here on."""
+        if source.text is None:
+            return
+        for entry in parse_env(source.text).entries.values():
+            if is_secret_key(entry.key):
+                for value in {entry.platform_value, entry.shell_value}:
+                    if value:
+                        self.redactor.add_secret(value)
+
+    async def _env_checks(self, only: set[str] | None, rerun: bool) -> None:
+        if self.settings.codex.env_file:
+            self._env_sources["local"] = read_local(self.settings.codex.env_file)
+            self._learn_secrets(self._env_sources["local"])
+        items = []
+        for target, source in self._env_sources.items():
+            for spec in self.specs:
+                key = f"{target}/{spec.check_id}"
+                if spec.scope is not Scope.ENV or not self._wanted(key, only, rerun):
+                    continue
+                planned = PlannedCheck(key, spec.check_id, spec.area, spec.title, target)
+                items.append(self._run_one(planned, spec, CheckContext(self.settings, env_source=source), 30.0))
+        await asyncio.gather(*items)
+
+    async def run_checks(self, only: set[str] | None = None, *, rerun: bool = True) -> None:
+        """Run the plan's checks (or the keys in `only`); finished ones are kept unless `rerun`."""
+        total = len(self.planned_checks())
+        self.bus.publish(Progress(f"running checks on {self.settings.target_label}", 0, total))
+        await asyncio.gather(*(self._host_checks(h, only, rerun) for h in self.settings.hosts))
+        await self._env_checks(only, rerun)
+        self.publish_verdict()
+
+    def verdict(self) -> Verdict:
+        report = self.session.store.verify()
+        return compute_verdict(
+            self.session.state,
+            expected_checks=len(self.planned_checks()),
+            chain_ok=report.ok,
+            chain_problem=report.problem,
+        )
+
+    def publish_verdict(self) -> Verdict:
+        self.session.store.flush()
+        verdict = self.verdict()
+        current = self.session.state.verdict
+        if current is None or current != verdict:
+            self.bus.publish(VerdictChanged(verdict.go, verdict.reasons))
+        return verdict
+
+    async def run(self, *, rerun: bool = False) -> Verdict:
+        """The whole gate. On a resumed session, finished items are kept unless `rerun`."""
+        await self.run_checks(rerun=rerun)
+        verdict = self.publish_verdict()
+        self.bus.publish(RunFinished(verdict.go, verdict.reasons))
+        return verdict
+
+    def connection_errors(self) -> list[str]:
+        """One line per target that could not be reached at all (headless exits 2 on these)."""
+        return [
+            f"{r.target}: {r.reason}"
+            for r in self.session.state.checks.values()
+            if r.check_id == SSH_CHECK and r.status is Status.ERROR
+        ]
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(h.close() for h in self.hosts.values()))

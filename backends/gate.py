@@ -1,0 +1,62 @@
+"""Open a gate: settings + plan + session + bus + engine, wired once for the TUI and headless alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from backends.config import Settings
+from backends.engine import Engine
+from backends.events import EventBus
+from backends.plan.loader import load_plan
+from backends.redact import Redactor
+from backends.sandbox.world import SandboxWorld
+from backends.session import Session, default_session_dir
+
+
+@dataclass
+class Gate:
+    settings: Settings
+    session: Session
+    engine: Engine
+    bus: EventBus
+    world: SandboxWorld | None = None
+
+    async def aclose(self) -> None:
+        await self.engine.aclose()
+        await self.session.aclose()
+        if self.world is not None:
+            await self.world.stop()
+
+
+def _known_secrets(settings: Settings) -> list[str]:
+    found = []
+    if settings.github is not None and settings.github.token():
+        found.append(settings.github.token() or "")
+    return found
+
+
+async def open_gate(settings: Settings, session_dir: Path | None = None, *, world: SandboxWorld | None = None) -> Gate:
+    plan = load_plan(settings.plan)
+    session = Session(session_dir or settings.session_dir or default_session_dir())
+    bus = EventBus()
+    bus.subscribe(session.record)
+    redactor = Redactor(_known_secrets(settings))
+    engine = Engine(settings, plan, session, bus, redactor)
+    session.store.start()
+    bus.publish(session.open(settings.target_label, plan.name))
+    return Gate(settings, session, engine, bus, world)
+
+
+async def open_demo_gate(session_dir: Path | None = None, faults: Iterable[str] = ()) -> Gate:
+    world = SandboxWorld.create(faults)
+    await world.start()
+    try:
+        gate = await open_gate(world.settings(), session_dir, world=world)
+    except BaseException:
+        await world.stop()
+        raise
+    for value in world.secret_values.values():
+        gate.engine.redactor.add_secret(value)
+    return gate

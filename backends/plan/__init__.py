@@ -1,0 +1,1 @@
+"""The gate plan as data: which checks run and which scenarios, with priorities."""

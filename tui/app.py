@@ -1,0 +1,160 @@
+"""The Gate Room app: header, five panes on keys 1–5, status line, footer, palette and help."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from backends.errors import GateError
+from backends.events import Event, Progress, RunFinished, VerdictChanged
+from backends.gate import Gate
+from tui.header import GateHeader
+from tui.help import HelpScreen
+from tui.messages import GateEvent, GateOpened
+from tui.panes.base import GatePane, RerunChecks
+from tui.panes.pending import PendingPane
+from tui.panes.preflight import PreflightPane
+from tui.panes.signoff import SignoffPane
+
+PANES = [
+    ("preflight", "1 Preflight"),
+    ("scenarios", "2 Scenarios"),
+    ("logs", "3 Logs"),
+    ("security", "4 Security"),
+    ("signoff", "5 Sign-off"),
+]
+
+
+class GateRoomApp(App[None]):
+    TITLE = "Gate Room"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("1", "show('preflight')", "Preflight"),
+        Binding("2", "show('scenarios')", "Scenarios"),
+        Binding("3", "show('logs')", "Logs"),
+        Binding("4", "show('security')", "Security"),
+        Binding("5", "show('signoff')", "Sign-off"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, opener: Callable[[], Awaitable[Gate]], *, autorun: bool = True, rerun: bool = False, verbose: bool = False) -> None:
+        super().__init__()
+        self._opener = opener
+        self._autorun = autorun
+        self._rerun = rerun
+        self._verbose = verbose
+        self.gate: Gate | None = None
+        self.exit_error: str = ""
+
+    def compose(self) -> ComposeResult:
+        yield GateHeader(id="header")
+        with TabbedContent(id="panes", initial="preflight"):
+            with TabPane(PANES[0][1], id="preflight"):
+                yield PreflightPane(id="preflight-pane")
+            with TabPane(PANES[1][1], id="scenarios"):
+                yield PendingPane("Scenario matrix", "The e2e scenario catalogue will run here.", id="scenarios-pane")
+            with TabPane(PANES[2][1], id="logs"):
+                yield PendingPane("Live logs", "Pod logs and the host journal will stream here.", id="logs-pane")
+            with TabPane(PANES[3][1], id="security"):
+                yield PendingPane("Security checks", "RBAC, secret leakage, approvals and reliability checks will run here.", id="security-pane")
+            with TabPane(PANES[4][1], id="signoff"):
+                yield SignoffPane(id="signoff-pane")
+        yield Static("Opening the gate…", id="status-line")
+        yield Footer()
+
+    # -- opening --------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._open()
+
+    @work(exclusive=True, group="open")
+    async def _open(self) -> None:
+        try:
+            gate = await self._opener()
+        except GateError as exc:
+            self.exit_error = str(exc)
+            self._status(f"Cannot open the gate: {exc}", error=True)
+            return
+        self.post_message(GateOpened(gate))
+
+    def on_gate_opened(self, message: GateOpened) -> None:
+        gate = self.gate = message.gate
+        gate.bus.subscribe(lambda event: self.post_message(GateEvent(event)))
+        header = self.query_one(GateHeader)
+        header.session = gate.session.session_id
+        header.target = gate.settings.target_label
+        self._set_badge()
+        for pane in self.query(GatePane):
+            pane.load(gate)
+        if self._verbose and gate.world is not None:
+            self.notify("\n".join(gate.world.endpoints()), title="Sandbox", timeout=30)
+        resumed = " (resumed)" if gate.session.resumed else ""
+        self._status(f"Session {gate.session.session_id}{resumed} · evidence in {gate.session.dir}")
+        if self._autorun:
+            self._run_gate()
+
+    @work(exclusive=True, group="engine")
+    async def _run_gate(self) -> None:
+        assert self.gate is not None
+        try:
+            await self.gate.engine.run(rerun=self._rerun)
+        except GateError as exc:
+            self._status(str(exc), error=True)
+
+    @work(group="engine-partial")
+    async def _rerun_checks(self, keys: set[str] | None) -> None:
+        assert self.gate is not None
+        try:
+            await self.gate.engine.run_checks(keys, rerun=True)
+        except GateError as exc:
+            self._status(str(exc), error=True)
+
+    # -- events ---------------------------------------------------------------------------
+    def on_gate_event(self, message: GateEvent) -> None:
+        event: Event = message.event
+        for pane in self.query(GatePane):
+            pane.on_gate_event(event)
+        if isinstance(event, Progress):
+            self._status(event.message)
+        elif isinstance(event, (VerdictChanged, RunFinished)):
+            self._set_badge()
+            if isinstance(event, RunFinished):
+                label = "GO" if event.go else "NO-GO"
+                self._status(f"Gate finished: {label}" + (f" — {len(event.reasons)} blocker(s), see 5 Sign-off" if event.reasons else ""))
+
+    def on_rerun_checks(self, message: RerunChecks) -> None:
+        if self.gate is not None:
+            self._rerun_checks(message.keys)
+
+    def _set_badge(self) -> None:
+        header = self.query_one(GateHeader)
+        verdict = self.gate.session.state.verdict if self.gate else None
+        header.verdict = verdict.label if verdict else "PENDING"
+
+    def _status(self, text: str, *, error: bool = False) -> None:
+        line = self.query_one("#status-line", Static)
+        line.update(text)
+        line.set_class(error, "error")
+
+    # -- actions --------------------------------------------------------------------------
+    def action_show(self, pane: str) -> None:
+        self.query_one(TabbedContent).active = pane
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for pane_id, label in PANES:
+            yield SystemCommand(f"Go to {label[2:]}", f"Show the {label[2:].lower()} pane (key {label[0]})", lambda p=pane_id: self.action_show(p))
+        yield SystemCommand("Re-run all checks", "Run every preflight check again", lambda: self.post_message(RerunChecks(None)))
+        yield SystemCommand("Help", "Keys and what the verdict means", self.action_help)
+
+    async def on_unmount(self) -> None:
+        if self.gate is not None:
+            await self.gate.aclose()

@@ -1,0 +1,84 @@
+"""`gateroom` command line: parses arguments and hands everything else to the backends or the app."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from backends.config import load_settings
+from backends.errors import GateError
+from backends.gate import Gate, open_demo_gate, open_gate
+from backends.headless import EXIT_COULD_NOT_RUN, run_headless
+from backends.sandbox.faults import FaultSet
+from backends.sandbox.world import fault_descriptions
+
+Opener = Callable[[], Awaitable[Gate]]
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--headless", action="store_true", help="no UI: progress lines, reports, exit code 0 GO / 1 NO-GO / 2 could not run")
+    p.add_argument("--session-dir", type=Path, metavar="DIR", help="session directory (resumed if it holds a session)")
+    p.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report (headless)")
+    p.add_argument("--json", type=Path, metavar="FILE", help="write a JSON report (headless)")
+    p.add_argument("--rerun", action="store_true", help="re-run items a resumed session already finished")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gateroom", description="Gate Room: the control room for a codex-k8s e2e regression gate.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    demo = sub.add_parser("demo", help="start the built-in sandbox on loopback and open the control room on it")
+    _common(demo)
+    demo.add_argument("--fault", action="append", default=[], metavar="NAME", help="switch on a sandbox fault (repeatable)")
+    demo.add_argument("--list-faults", action="store_true", help="list the sandbox faults and exit")
+    demo.add_argument("--verbose", action="store_true", help="print where each sandbox server listens")
+    run = sub.add_parser("run", help="open the control room against a real target described by a config file")
+    _common(run)
+    run.add_argument("--config", type=Path, required=True, metavar="FILE", help="gateroom.toml")
+    return parser
+
+
+def _openers(args: argparse.Namespace) -> Opener:
+    if args.command == "demo":
+        FaultSet(args.fault)  # reject an unknown fault before anything starts
+        return lambda: open_demo_gate(args.session_dir, args.fault)
+    settings = load_settings(args.config)
+    return lambda: open_gate(settings, args.session_dir)
+
+
+def _print_endpoints(gate: Gate) -> None:
+    if gate.world is not None:
+        for line in gate.world.endpoints():
+            print(line)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "list_faults", False):
+        print("\n".join(fault_descriptions()))
+        return 0
+    try:
+        opener = _openers(args)
+        if args.headless:
+            on_open = _print_endpoints if getattr(args, "verbose", False) else None
+            return asyncio.run(run_headless(opener, junit=args.junit, json_path=args.json, rerun=args.rerun, on_open=on_open))
+        from tui.app import GateRoomApp
+
+        app = GateRoomApp(opener, rerun=args.rerun, verbose=getattr(args, "verbose", False))
+        app.run()
+        if app.exit_error:
+            print(f"gateroom: {app.exit_error}", file=sys.stderr)
+            return EXIT_COULD_NOT_RUN
+        return 0
+    except GateError as exc:
+        print(f"gateroom: {exc}", file=sys.stderr)
+        return EXIT_COULD_NOT_RUN
+    except KeyboardInterrupt:
+        print("gateroom: interrupted; evidence recorded so far is kept", file=sys.stderr)
+        return EXIT_COULD_NOT_RUN
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""The help screen on `?`."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# Gate Room — keys
+
+| key | what it does |
+|---|---|
+| `1`–`5` | preflight · scenarios · logs · security · sign-off |
+| `r` | re-run every check (preflight) |
+| `enter` | re-run the selected check (preflight) |
+| `ctrl+p` | command palette: every action by name |
+| `?` | this help |
+| `q` | quit (evidence is kept; run again with the same session dir to resume) |
+
+The header shows the session, the target and the verdict badge: **GO** only when every P0/P1
+scenario and every check passed (or was waived by the owner), the evidence chain verifies and no
+secret was found in the evidence. The engine recommends; the owner decides.
+
+Press `escape` to close.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: 85%; border: round $accent; background: $surface; }
+    """
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(HELP)
+
+    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
+        self.dismiss()

@@ -1,0 +1,1 @@
+"""The five panes of the control room."""
