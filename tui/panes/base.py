@@ -29,3 +29,32 @@ class RerunChecks(Intent):
     def __init__(self, keys: set[str] | None) -> None:
         super().__init__()
         self.keys = keys
+
+
+class RunScenarios(Intent):
+    """Run (or run again, from a fresh test issue) these scenarios."""
+
+    def __init__(self, ids: list[str]) -> None:
+        super().__init__()
+        self.ids = ids
+
+
+class CancelScenario(Intent):
+    def __init__(self, scenario_id: str) -> None:
+        super().__init__()
+        self.scenario_id = scenario_id
+
+
+class SkipScenario(Intent):
+    def __init__(self, scenario_id: str, reason: str) -> None:
+        super().__init__()
+        self.scenario_id = scenario_id
+        self.reason = reason
+
+
+class RecordManual(Intent):
+    def __init__(self, scenario_id: str, passed: bool, note: str) -> None:
+        super().__init__()
+        self.scenario_id = scenario_id
+        self.passed = passed
+        self.note = note

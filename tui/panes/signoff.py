@@ -26,13 +26,13 @@ class SignoffPane(GatePane):
 
     def load(self, gate: Gate) -> None:
         super().load(gate)
-        self._render()
+        self._show_verdict()
 
     def on_gate_event(self, event: Event) -> None:
         if isinstance(event, (VerdictChanged, RunFinished)):
-            self._render()
+            self._show_verdict()
 
-    def _render(self) -> None:
+    def _show_verdict(self) -> None:
         if self.gate is None:
             return
         state = self.gate.session.state

@@ -1,0 +1,164 @@
+"""The scenario runner: steps in order, per-step timeouts, parallel where the plan allows, resumable.
+
+Every step is announced (RUNNING) and concluded (PASS/FAIL with expected vs actual) as events, so the
+evidence holds what happened and a restarted session knows where it stopped. Actions are idempotent
+against the live world (a label already there is not applied again; the test issue and the gate's
+comments carry a hidden marker and are found again), so resuming never repeats a side effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from backends.errors import GateError
+from backends.events import EventBus, ScenarioFinished, ScenarioStepChanged
+from backends.plan.model import Plan, Scenario
+from backends.plan.steps import Step
+from backends.scenarios.context import ScenarioContext
+from backends.scenarios.steps_exec import StepFailed, StepResult, execute
+from backends.scenarios.world import GateWorld
+from backends.state import GateState
+
+PASS, FAIL, SKIP, RUNNING, MANUAL = "PASS", "FAIL", "SKIP", "RUNNING", "MANUAL"
+
+
+class ScenarioRunner:
+    def __init__(self, plan: Plan, world: GateWorld, bus: EventBus, state: GateState, *, session_id: str, parallel: int = 6) -> None:
+        self.plan = plan
+        self.world = world
+        self.bus = bus
+        self.state = state
+        self.session_id = session_id
+        self._pool = asyncio.Semaphore(parallel)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._cancelled: set[str] = set()
+
+    # -- what there is ------------------------------------------------------------------------
+    def expected(self) -> list[tuple[str, str]]:
+        return [(s.id, s.priority) for s in self.plan.scenarios]
+
+    def _finished(self, scenario_id: str) -> bool:
+        sc = self.state.scenarios.get(scenario_id)
+        return sc is not None and sc.status in {PASS, FAIL, SKIP}
+
+    # -- running --------------------------------------------------------------------------------
+    async def run(self, ids: Iterable[str] | None = None, *, rerun: bool = False) -> None:
+        wanted = [s for s in self.plan.scenarios if ids is None or s.id in set(ids)]
+        todo = [s for s in wanted if rerun or not self._finished(s.id)]
+        parallel = [s for s in todo if s.parallel and s.mode == "auto"]
+        serial = [s for s in todo if s not in parallel]
+        await asyncio.gather(*(self._spawn(s, rerun) for s in parallel))
+        for scenario in serial:
+            await self._spawn(scenario, rerun)
+
+    async def _spawn(self, scenario: Scenario, fresh: bool) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks[scenario.id] = task
+        try:
+            async with self._pool:
+                await self.run_scenario(scenario, fresh=fresh)
+        except asyncio.CancelledError:
+            # only the operator's cancel is a result; a shutdown leaves the scenario to resume
+            if scenario.id not in self._cancelled:
+                raise
+            self._cancelled.discard(scenario.id)
+            self._finish(scenario, SKIP, "cancelled by the operator", 0.0, ScenarioContext(scenario.id))
+        finally:
+            self._tasks.pop(scenario.id, None)
+
+    def cancel(self, scenario_id: str) -> bool:
+        task = self._tasks.get(scenario_id)
+        if task is None:
+            return False
+        self._cancelled.add(scenario_id)
+        task.cancel()
+        return True
+
+    def skip(self, scenario_id: str, reason: str) -> None:
+        scenario = self.plan.scenario(scenario_id)
+        self._finish(scenario, SKIP, reason, 0.0, ScenarioContext(scenario_id))
+
+    def record_manual(self, scenario_id: str, passed: bool, note: str, by: str) -> None:
+        scenario = self.plan.scenario(scenario_id)
+        ctx = ScenarioContext(scenario_id)
+        for index, item in enumerate(scenario.checklist):
+            self._step(scenario, index, PASS if passed else FAIL, item, "confirmed by the operator", note)
+        self._finish(scenario, PASS if passed else FAIL, f"{by}: {note}", 0.0, ctx)
+
+    def _restore(self, scenario: Scenario, fresh: bool) -> tuple[ScenarioContext, set[int]]:
+        """The context and the steps already done, from evidence (nothing if starting fresh)."""
+        sc = self.state.scenarios.get(scenario.id)
+        attempt = 1
+        if sc is not None:
+            attempt = max([1, *(int(s.detail.get("attempt", 1)) for s in sc.steps.values())])
+            if fresh and sc.steps:
+                attempt += 1
+        ctx = ScenarioContext(scenario.id, attempt=attempt)
+        done: set[int] = set()
+        if sc is not None and not fresh:
+            for index, step in sorted(sc.steps.items()):
+                if int(step.detail.get("attempt", 1)) != attempt:
+                    continue
+                ctx.learn(step.detail)
+                if step.status == PASS:
+                    done.add(index)
+        return ctx, done
+
+    async def run_scenario(self, scenario: Scenario, *, fresh: bool = False) -> None:
+        if scenario.mode == "manual":
+            if not self._finished(scenario.id):
+                for index, item in enumerate(scenario.checklist):
+                    self._step(scenario, index, MANUAL, item, "the operator confirms", "")
+            return
+        ctx, done = self._restore(scenario, fresh)
+        started = time.monotonic()
+        for index, step in enumerate(scenario.steps):
+            if index in done:
+                continue
+            self._step(scenario, index, RUNNING, step.describe(), _expected(step), "", ctx)
+            try:
+                result = await execute(step, index, ctx, self.world, self.session_id)
+            except StepFailed as failure:
+                self._step(scenario, index, FAIL, step.describe(), _expected(step), failure.actual, ctx, failure.detail)
+                self._finish(scenario, FAIL, f"step {index + 1} ({step.kind}): {failure.actual}", time.monotonic() - started, ctx)
+                return
+            except GateError as err:
+                self._step(scenario, index, FAIL, step.describe(), _expected(step), str(err), ctx)
+                self._finish(scenario, FAIL, f"step {index + 1} ({step.kind}): {err}", time.monotonic() - started, ctx)
+                return
+            self._step(scenario, index, PASS, step.describe(), _expected(step), result.actual, ctx, result.detail)
+        self._finish(scenario, PASS, "", time.monotonic() - started, ctx)
+
+    # -- events -----------------------------------------------------------------------------------
+    def _step(
+        self,
+        scenario: Scenario,
+        index: int,
+        status: str,
+        description: str,
+        expected: str,
+        actual: str,
+        ctx: ScenarioContext | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        detail: dict[str, Any] = {"attempt": ctx.attempt if ctx else 1}
+        if ctx is not None:
+            detail.update({k: v for k, v in vars(ctx).items() if k != "scenario_id" and v not in (None, "")})
+        detail.update(extra or {})
+        self.bus.publish(
+            ScenarioStepChanged(scenario.id, index, status, description, expected, self.world.redact(actual), detail)
+        )
+
+    def _finish(self, scenario: Scenario, status: str, reason: str, duration: float, ctx: ScenarioContext) -> None:
+        evidence = {k: v for k, v in vars(ctx).items() if k != "scenario_id" and v not in (None, "")}
+        self.bus.publish(
+            ScenarioFinished(scenario.id, status, scenario.priority, scenario.title, self.world.redact(reason), round(duration, 2), evidence)
+        )
+
+
+def _expected(step: Step) -> str:
+    return step.describe()
