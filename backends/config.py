@@ -30,6 +30,8 @@ class HostSettings(_Strict):
     command_timeout: float = Field(default=20.0, gt=0)
     #: where the codex-k8s bootstrap env file is on the host (read over SSH) if not local
     env_file: str | None = None
+    #: systemd units whose journal the logs pane follows (`journalctl -f -u …`), e.g. ["k3s", "ssh"]
+    journal_units: list[str] = Field(default_factory=list)
 
 
 class ClusterSettings(_Strict):
@@ -72,12 +74,54 @@ class Thresholds(_Strict):
     cert_min_days: int = Field(default=14, ge=0)
 
 
+class PodLogSettings(_Strict):
+    """Pods whose logs the logs pane follows: one namespace, or every namespace matching a selector."""
+
+    namespace: str | None = None
+    #: label selector over namespaces; new matching namespaces are followed as they appear
+    namespace_selector: str | None = None
+    #: label selector over the pods ("" = every pod)
+    selector: str = ""
+    container: str | None = None
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> PodLogSettings:
+        if (self.namespace is None) == (self.namespace_selector is None):
+            raise ValueError("give exactly one of namespace and namespace_selector")
+        return self
+
+
+class FileLogSettings(_Strict):
+    """A log file to follow like `tail -F`: on this machine, or on a host (by name) over SSH."""
+
+    path: str = Field(min_length=1)
+    host: str | None = None
+
+
+def _default_pod_logs() -> list[PodLogSettings]:
+    return [
+        PodLogSettings(namespace="kodex-prod"),
+        PodLogSettings(namespace_selector="kodex.works/namespace-purpose=run"),
+    ]
+
+
+class LogsSettings(_Strict):
+    #: lines kept in memory for the screen; older lines are read back from the session's log files
+    ring_lines: int = Field(default=100_000, ge=1_000, le=5_000_000)
+    #: journal entries shown from before the gate connected
+    journal_backlog: int = Field(default=50, ge=0, le=10_000)
+    #: followed when a cluster is configured
+    pods: list[PodLogSettings] = Field(default_factory=_default_pod_logs)
+    files: list[FileLogSettings] = Field(default_factory=list)
+
+
 class Settings(_Strict):
     hosts: list[HostSettings] = Field(min_length=1)
     cluster: ClusterSettings | None = None
     github: GitHubSettings | None = None
     codex: CodexSettings = Field(default_factory=CodexSettings)
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    logs: LogsSettings = Field(default_factory=LogsSettings)
     plan: Path | None = None
     session_dir: Path | None = None
     concurrency: int = Field(default=8, ge=1, le=64)
@@ -89,6 +133,9 @@ class Settings(_Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"host name {dupes[0]!r} is used twice")
+        unknown = [f.host for f in self.logs.files if f.host is not None and f.host not in names]
+        if unknown:
+            raise ValueError(f"logs.files names host {unknown[0]!r}, which is not in hosts")
         return self
 
     @property

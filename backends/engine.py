@@ -18,6 +18,8 @@ from backends.envfile import parse_env
 from backends.errors import AdapterError, GateError
 from backends.events import CheckFinished, CheckStarted, EventBus, Progress, RunFinished, VerdictChanged
 from backends.host import HostAdapter
+from backends.logs.setup import log_sources
+from backends.logs.source import LogSource
 from backends.plan.model import Plan
 from backends.redact import Redactor, is_secret_key
 from backends.results import CheckResult, Status, Verdict
@@ -37,7 +39,9 @@ class PlannedCheck:
 
 
 class Engine:
-    def __init__(self, settings: Settings, plan: Plan, session: Session, bus: EventBus, redactor: Redactor) -> None:
+    def __init__(
+        self, settings: Settings, plan: Plan, session: Session, bus: EventBus, redactor: Redactor
+    ) -> None:
         self.settings = settings
         self.plan = plan
         self.session = session
@@ -56,14 +60,24 @@ class Engine:
     def planned_checks(self) -> list[PlannedCheck]:
         planned = []
         for host in self.settings.hosts:
-            planned.append(PlannedCheck(f"{host.name}/{SSH_CHECK}", SSH_CHECK, "host", "SSH reachable", host.name))
+            planned.append(
+                PlannedCheck(f"{host.name}/{SSH_CHECK}", SSH_CHECK, "host", "SSH reachable", host.name)
+            )
             for spec in self.specs:
                 if spec.scope is Scope.HOST:
-                    planned.append(PlannedCheck(f"{host.name}/{spec.check_id}", spec.check_id, spec.area, spec.title, host.name))
+                    planned.append(
+                        PlannedCheck(
+                            f"{host.name}/{spec.check_id}", spec.check_id, spec.area, spec.title, host.name
+                        )
+                    )
         for target in self._env_targets():
             for spec in self.specs:
                 if spec.scope is Scope.ENV:
-                    planned.append(PlannedCheck(f"{target}/{spec.check_id}", spec.check_id, spec.area, spec.title, target))
+                    planned.append(
+                        PlannedCheck(
+                            f"{target}/{spec.check_id}", spec.check_id, spec.area, spec.title, target
+                        )
+                    )
         return planned
 
     # -- running -----------------------------------------------------------------------------
@@ -85,8 +99,12 @@ class Engine:
             duration_s=round(duration, 3),
         )
 
-    async def _run_one(self, planned: PlannedCheck, spec: CheckSpec, ctx: CheckContext, deadline: float) -> CheckResult:
-        self.bus.publish(CheckStarted(planned.key, planned.check_id, planned.area, planned.title, planned.target))
+    async def _run_one(
+        self, planned: PlannedCheck, spec: CheckSpec, ctx: CheckContext, deadline: float
+    ) -> CheckResult:
+        self.bus.publish(
+            CheckStarted(planned.key, planned.check_id, planned.area, planned.title, planned.target)
+        )
         started = time.monotonic()
         try:
             async with asyncio.timeout(deadline):
@@ -110,7 +128,11 @@ class Engine:
     async def _host_checks(self, host: HostSettings, only: set[str] | None, rerun: bool) -> None:
         adapter = self.hosts[host.name]
         ssh_key = f"{host.name}/{SSH_CHECK}"
-        host_specs = [s for s in self.specs if s.scope is Scope.HOST and self._wanted(f"{host.name}/{s.check_id}", only, rerun)]
+        host_specs = [
+            s
+            for s in self.specs
+            if s.scope is Scope.HOST and self._wanted(f"{host.name}/{s.check_id}", only, rerun)
+        ]
         needs_env = bool(host.env_file) and self._wanted(f"{host.name}/config.required-keys", only, rerun)
         if not host_specs and not needs_env and not self._wanted(ssh_key, only, rerun):
             return
@@ -120,16 +142,24 @@ class Engine:
             started = time.monotonic()
             try:
                 await adapter.connect()
-                outcome = Outcome(Status.PASS, observed=f"{host.user}@{host.address}:{host.port}", expected="key login, known host key")
+                outcome = Outcome(
+                    Status.PASS,
+                    observed=f"{host.user}@{host.address}:{host.port}",
+                    expected="key login, known host key",
+                )
             except AdapterError as err:
                 outcome = Outcome(Status.ERROR, reason=str(err), observed=err.kind.value)
             self._publish_result(self._result(planned_ssh, outcome, time.monotonic() - started))
             deadline = host.command_timeout * 3
             items = []
             for spec in host_specs:
-                planned = PlannedCheck(f"{host.name}/{spec.check_id}", spec.check_id, spec.area, spec.title, host.name)
+                planned = PlannedCheck(
+                    f"{host.name}/{spec.check_id}", spec.check_id, spec.area, spec.title, host.name
+                )
                 if outcome.status is not Status.PASS:
-                    self._publish_result(self._result(planned, Outcome(Status.SKIP, reason="host not reachable"), 0))
+                    self._publish_result(
+                        self._result(planned, Outcome(Status.SKIP, reason="host not reachable"), 0)
+                    )
                     continue
                 ctx = CheckContext(self.settings, host=adapter, host_settings=host)
                 items.append(self._run_one(planned, spec, ctx, deadline))
@@ -161,7 +191,9 @@ class Engine:
                 if spec.scope is not Scope.ENV or not self._wanted(key, only, rerun):
                     continue
                 planned = PlannedCheck(key, spec.check_id, spec.area, spec.title, target)
-                items.append(self._run_one(planned, spec, CheckContext(self.settings, env_source=source), 30.0))
+                items.append(
+                    self._run_one(planned, spec, CheckContext(self.settings, env_source=source), 30.0)
+                )
         await asyncio.gather(*items)
 
     async def run_checks(self, only: set[str] | None = None, *, rerun: bool = True) -> None:
@@ -195,6 +227,10 @@ class Engine:
         verdict = self.publish_verdict()
         self.bus.publish(RunFinished(verdict.go, verdict.reasons))
         return verdict
+
+    def log_sources(self) -> list[LogSource]:
+        """What the logs pane follows, over the engine's own adapters (one SSH connection per host)."""
+        return log_sources(self.settings, self.hosts)
 
     def connection_errors(self) -> list[str]:
         """One line per target that could not be reached at all (headless exits 2 on these)."""

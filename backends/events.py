@@ -110,6 +110,31 @@ class LogLines(Event):
 
 
 @dataclass(frozen=True)
+class LogExcerpt(Event):
+    """A range of log lines copied into evidence, attached to a scenario or a check.
+
+    The lines (already redacted) are in the session's excerpt file at [start, end) with that SHA-256,
+    so the chain covers them: `attach_to` is "scenario:<id>", "check:<key>" or "session".
+    """
+
+    kind: ClassVar[str] = "log.excerpt"
+    attach_to: str
+    file: str
+    start: int
+    end: int
+    sha256: str
+    lines: int
+    first_ts: float
+    last_ts: float
+    streams: tuple[str, ...] = ()
+    note: str = ""
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Event:
+        return cls(**{**payload, "streams": tuple(payload.get("streams", ()))})
+
+
+@dataclass(frozen=True)
 class Waived(Event):
     kind: ClassVar[str] = "waiver"
     item_key: str

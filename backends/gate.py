@@ -9,6 +9,7 @@ from pathlib import Path
 from backends.config import Settings
 from backends.engine import Engine
 from backends.events import EventBus
+from backends.logs.hub import LogHub
 from backends.plan.loader import load_plan
 from backends.redact import Redactor
 from backends.sandbox.world import SandboxWorld
@@ -22,8 +23,16 @@ class Gate:
     engine: Engine
     bus: EventBus
     world: SandboxWorld | None = None
+    logs: LogHub | None = None
+
+    def start_logs(self) -> None:
+        """Start following the log sources the settings name (journal units, files, pods)."""
+        if self.logs is not None:
+            self.logs.start(self.engine.log_sources())
 
     async def aclose(self) -> None:
+        if self.logs is not None:
+            await self.logs.aclose()  # before the engine closes the connections the sources use
         await self.engine.aclose()
         await self.session.aclose()
         if self.world is not None:
@@ -37,23 +46,34 @@ def _known_secrets(settings: Settings) -> list[str]:
     return found
 
 
-async def open_gate(settings: Settings, session_dir: Path | None = None, *, world: SandboxWorld | None = None) -> Gate:
+async def open_gate(
+    settings: Settings,
+    session_dir: Path | None = None,
+    *,
+    world: SandboxWorld | None = None,
+    secrets: Iterable[str] = (),
+) -> Gate:
+    """Open the session and start following logs; `secrets` are redacted from the first line on."""
     plan = load_plan(settings.plan)
     session = Session(session_dir or settings.session_dir or default_session_dir())
     bus = EventBus()
     bus.subscribe(session.record)
-    redactor = Redactor(_known_secrets(settings))
+    redactor = Redactor([*_known_secrets(settings), *secrets])
     engine = Engine(settings, plan, session, bus, redactor)
     session.store.start()
     bus.publish(session.open(settings.target_label, plan.name))
-    return Gate(settings, session, engine, bus, world)
+    logs = LogHub(session.logs, redactor, bus, ring_size=settings.logs.ring_lines)
+    gate = Gate(settings, session, engine, bus, world, logs)
+    gate.start_logs()
+    return gate
 
 
 async def open_demo_gate(session_dir: Path | None = None, faults: Iterable[str] = ()) -> Gate:
     world = SandboxWorld.create(faults)
     await world.start()
     try:
-        gate = await open_gate(world.settings(), session_dir, world=world)
+        secrets = world.secret_values.values()
+        gate = await open_gate(world.settings(), session_dir, world=world, secrets=secrets)
     except BaseException:
         await world.stop()
         raise

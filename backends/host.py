@@ -8,8 +8,9 @@ redacted here, at the source, unless a caller asks for raw text to parse (and th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -38,7 +39,46 @@ class CommandResult:
 class Host(Protocol):
     name: str
 
-    async def run(self, command: str, *, timeout: float | None = None, raw: bool = False) -> CommandResult: ...
+    async def run(
+        self, command: str, *, timeout: float | None = None, raw: bool = False
+    ) -> CommandResult: ...
+
+
+@dataclass(frozen=True)
+class StreamLine:
+    """One line of a followed command's output (no newline)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class StreamDropped:
+    """The connection went (or could not be made again); `follow` is retrying."""
+
+    reason: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class StreamResumed:
+    """The command runs again after a drop; `down_s` seconds without a connection."""
+
+    down_s: float
+    attempts: int
+
+
+StreamEvent = StreamLine | StreamDropped | StreamResumed
+
+#: what a dying connection raises under a running stream
+_STREAM_DROPS = (asyncssh.ConnectionLost, asyncssh.DisconnectError, BrokenPipeError, ConnectionResetError)
+#: errors after which following again is pointless until the operator fixes something
+_FATAL_FOR_FOLLOW = {ErrorKind.LOCAL, ErrorKind.AUTH, ErrorKind.HOST_KEY}
+
+
+class StreamingHost(Host, Protocol):
+    def follow(
+        self, make_command: Callable[[], str], *, raw: bool = False, max_backoff: float = 30.0
+    ) -> AsyncIterator[StreamEvent]: ...
 
 
 def _identity(text: str) -> str:
@@ -113,18 +153,29 @@ class HostAdapter:
                     ),
                     timeout=s.connect_timeout + 1,
                 )
-            except (TimeoutError, asyncio.TimeoutError):
-                raise self._error(ErrorKind.TIMEOUT, f"no answer from {s.address}:{s.port} within {s.connect_timeout:g}s") from None
+            except TimeoutError:
+                raise self._error(
+                    ErrorKind.TIMEOUT, f"no answer from {s.address}:{s.port} within {s.connect_timeout:g}s"
+                ) from None
             except asyncssh.HostKeyNotVerifiable:
-                raise self._error(ErrorKind.HOST_KEY, f"host key of {s.address}:{s.port} is not trusted by {known_hosts} (unknown or changed)") from None
+                raise self._error(
+                    ErrorKind.HOST_KEY,
+                    f"host key of {s.address}:{s.port} is not trusted by {known_hosts} (unknown or changed)",
+                ) from None
             except asyncssh.PermissionDenied:
                 raise self._error(ErrorKind.AUTH, f"{s.user}@{s.address} refused our key") from None
             except ConnectionRefusedError:
-                raise self._error(ErrorKind.UNREACHABLE, f"connection to {s.address}:{s.port} refused") from None
+                raise self._error(
+                    ErrorKind.UNREACHABLE, f"connection to {s.address}:{s.port} refused"
+                ) from None
             except asyncssh.DisconnectError as exc:
-                raise self._error(ErrorKind.DROPPED, f"{s.address}:{s.port} closed the connection: {exc.reason}") from None
+                raise self._error(
+                    ErrorKind.DROPPED, f"{s.address}:{s.port} closed the connection: {exc.reason}"
+                ) from None
             except OSError as exc:
-                raise self._error(ErrorKind.UNREACHABLE, f"cannot reach {s.address}:{s.port}: {exc.strerror or exc}") from None
+                raise self._error(
+                    ErrorKind.UNREACHABLE, f"cannot reach {s.address}:{s.port}: {exc.strerror or exc}"
+                ) from None
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
@@ -132,7 +183,7 @@ class HostAdapter:
             conn.close()
             try:
                 await asyncio.wait_for(conn.wait_closed(), timeout=2)
-            except (TimeoutError, asyncio.TimeoutError, OSError):
+            except (TimeoutError, OSError):
                 pass
 
     async def run(self, command: str, *, timeout: float | None = None, raw: bool = False) -> CommandResult:
@@ -153,9 +204,13 @@ class HostAdapter:
         limit = timeout or self.settings.command_timeout
         started = time.monotonic()
         try:
-            proc = await asyncio.wait_for(self._conn.run(command, check=False, timeout=limit), timeout=limit + 1)
-        except (TimeoutError, asyncio.TimeoutError, asyncssh.TimeoutError):
-            raise self._error(ErrorKind.TIMEOUT, f"command did not finish within {limit:g}s: {command}") from None
+            proc = await asyncio.wait_for(
+                self._conn.run(command, check=False, timeout=limit), timeout=limit + 1
+            )
+        except (TimeoutError, asyncssh.TimeoutError):
+            raise self._error(
+                ErrorKind.TIMEOUT, f"command did not finish within {limit:g}s: {command}"
+            ) from None
         except (asyncssh.ConnectionLost, asyncssh.DisconnectError, BrokenPipeError, ConnectionResetError):
             self._conn = None
             raise self._error(ErrorKind.DROPPED, "SSH connection dropped") from None
@@ -170,6 +225,94 @@ class HostAdapter:
             stderr=clean(_text(proc.stderr)),
             duration_s=time.monotonic() - started,
         )
+
+    # -- long-lived commands (journalctl -f, tail -F) ------------------------------------------
+    async def stream(self, command: str, *, raw: bool = False) -> AsyncIterator[str]:
+        """Run a long-lived command and yield its stdout lines as they come (no newline).
+
+        Ends when the command exits; raises `AdapterError(DROPPED)` when the connection goes
+        mid-stream. Lines are redacted unless `raw` (then the caller must redact before keeping them).
+        """
+        async for event in self._stream_once(command, raw):
+            if isinstance(event, StreamLine):
+                yield event.text
+
+    async def _stream_once(self, command: str, raw: bool) -> AsyncIterator[StreamLine | None]:
+        """Yields None once the remote process has started, then its lines."""
+        await self.connect()
+        conn = self._conn
+        assert conn is not None
+        clean = _identity if raw else self._redact
+        try:
+            proc = await asyncio.wait_for(
+                conn.create_process(command, encoding="utf-8", errors="replace"),
+                timeout=self.settings.command_timeout,
+            )
+        except TimeoutError:
+            self._forget(conn)
+            limit = self.settings.command_timeout
+            raise self._error(ErrorKind.TIMEOUT, f"could not start within {limit:g}s: {command}") from None
+        except (*_STREAM_DROPS, asyncssh.ChannelOpenError) as exc:
+            self._forget(conn)
+            raise self._error(ErrorKind.DROPPED, f"SSH connection dropped ({type(exc).__name__})") from None
+        try:
+            yield None
+            while True:
+                try:
+                    line = await proc.stdout.readline()
+                except (*_STREAM_DROPS, OSError) as exc:
+                    self._forget(conn)
+                    why = type(exc).__name__
+                    raise self._error(ErrorKind.DROPPED, f"SSH connection dropped ({why})") from None
+                if not line:
+                    break
+                yield StreamLine(clean(line.rstrip("\r\n")))
+            # EOF: either the command exited, or the connection (or channel) died under it
+            with contextlib.suppress(TimeoutError, asyncssh.Error, OSError):
+                await asyncio.wait_for(proc.wait_closed(), timeout=2)
+            if proc.exit_status is None and proc.exit_signal is None:
+                self._forget(conn)
+                raise self._error(ErrorKind.DROPPED, "SSH connection dropped (stream closed, no exit status)")
+        finally:
+            proc.close()
+
+    def _forget(self, conn: asyncssh.SSHClientConnection) -> None:
+        """Drop a dead connection, unless another caller already replaced it."""
+        if self._conn is conn:
+            self._conn = None
+            conn.abort()
+
+    async def follow(
+        self, make_command: Callable[[], str], *, raw: bool = False, max_backoff: float = 30.0
+    ) -> AsyncIterator[StreamEvent]:
+        """Follow a long-lived command across drops: reconnect with backoff, resume, say so.
+
+        `make_command()` is called for every (re)start, so the caller builds the command from what it
+        has seen (e.g. `journalctl --after-cursor=<last cursor>`): nothing the host still has is lost
+        or repeated. Yields `StreamDropped` when the connection goes and on each failed retry,
+        `StreamResumed` once the command runs again, and `StreamLine`s. Ends when the command exits;
+        raises `AdapterError` for problems a retry cannot fix (key file, auth, host key).
+        """
+        down_since: float | None = None
+        attempt = 0
+        while True:
+            try:
+                async for event in self._stream_once(make_command(), raw):
+                    if event is None:
+                        if down_since is not None:
+                            yield StreamResumed(time.monotonic() - down_since, attempt)
+                            down_since, attempt = None, 0
+                        continue
+                    yield event
+                return
+            except AdapterError as err:
+                if err.kind in _FATAL_FOR_FOLLOW:
+                    raise
+                attempt += 1
+                if down_since is None:
+                    down_since = time.monotonic()
+                yield StreamDropped(str(err), attempt)
+                await asyncio.sleep(min(max_backoff, 0.1 * 2 ** min(attempt, 10)))
 
 
 def _text(data: str | bytes | None) -> str:

@@ -56,7 +56,9 @@ def junit_xml(state: GateState) -> bytes:
             ET.SubElement(case, "skipped", message=r.reason)
         by_area.setdefault(f"checks.{r.area}", []).append(case)
     for sc in state.scenarios.values():
-        case = ET.Element("testcase", classname=f"scenarios.{sc.priority}", name=sc.scenario_id, time=f"{sc.duration_s:.3f}")
+        case = ET.Element(
+            "testcase", classname=f"scenarios.{sc.priority}", name=sc.scenario_id, time=f"{sc.duration_s:.3f}"
+        )
         if sc.status not in {"PASS", "SKIP"}:
             ET.SubElement(case, "failure", message=sc.reason or sc.status)
             failures["scenarios"] = failures.get("scenarios", 0) + 1
@@ -64,7 +66,13 @@ def junit_xml(state: GateState) -> bytes:
             ET.SubElement(case, "skipped", message=sc.reason)
         by_area.setdefault("scenarios", []).append(case)
     for name, cases in by_area.items():
-        suite = ET.SubElement(suites, "testsuite", name=name, tests=str(len(cases)), failures=str(failures.get(name.split(".")[-1], 0)))
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=name,
+            tests=str(len(cases)),
+            failures=str(failures.get(name.split(".")[-1], 0)),
+        )
         suite.extend(cases)
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
 
@@ -79,7 +87,13 @@ def summary_json(state: GateState) -> dict[str, object]:
         "reasons": list(verdict.reasons) if verdict else [],
         "checks": [r.to_payload() for _, r in sorted(state.checks.items())],
         "scenarios": [
-            {"id": s.scenario_id, "status": s.status, "priority": s.priority, "title": s.title, "reason": s.reason}
+            {
+                "id": s.scenario_id,
+                "status": s.status,
+                "priority": s.priority,
+                "title": s.title,
+                "reason": s.reason,
+            }
             for s in state.scenarios.values()
         ],
         "waivers": [{"item": w.item_key, "reason": w.reason, "by": w.by} for w in state.waivers.values()],

@@ -80,7 +80,9 @@ LogLevel ERROR
 """
     )
     log = workdir / "sshd.log"
-    proc = subprocess.Popen([sshd, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=open(log, "wb"))  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sshd, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=open(log, "wb")
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -17,6 +17,7 @@ from tui.header import GateHeader
 from tui.help import HelpScreen
 from tui.messages import GateEvent, GateOpened
 from tui.panes.base import GatePane, RerunChecks
+from tui.panes.logs import LogsPane, ShowLogs
 from tui.panes.pending import PendingPane
 from tui.panes.preflight import PreflightPane
 from tui.panes.signoff import SignoffPane
@@ -43,7 +44,14 @@ class GateRoomApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, opener: Callable[[], Awaitable[Gate]], *, autorun: bool = True, rerun: bool = False, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        opener: Callable[[], Awaitable[Gate]],
+        *,
+        autorun: bool = True,
+        rerun: bool = False,
+        verbose: bool = False,
+    ) -> None:
         super().__init__()
         self._opener = opener
         self._autorun = autorun
@@ -58,11 +66,17 @@ class GateRoomApp(App[None]):
             with TabPane(PANES[0][1], id="preflight"):
                 yield PreflightPane(id="preflight-pane")
             with TabPane(PANES[1][1], id="scenarios"):
-                yield PendingPane("Scenario matrix", "The e2e scenario catalogue will run here.", id="scenarios-pane")
+                yield PendingPane(
+                    "Scenario matrix", "The e2e scenario catalogue will run here.", id="scenarios-pane"
+                )
             with TabPane(PANES[2][1], id="logs"):
-                yield PendingPane("Live logs", "Pod logs and the host journal will stream here.", id="logs-pane")
+                yield LogsPane(id="logs-pane")
             with TabPane(PANES[3][1], id="security"):
-                yield PendingPane("Security checks", "RBAC, secret leakage, approvals and reliability checks will run here.", id="security-pane")
+                yield PendingPane(
+                    "Security checks",
+                    "RBAC, secret leakage, approvals and reliability checks will run here.",
+                    id="security-pane",
+                )
             with TabPane(PANES[4][1], id="signoff"):
                 yield SignoffPane(id="signoff-pane")
         yield Static("Opening the gate…", id="status-line")
@@ -84,7 +98,11 @@ class GateRoomApp(App[None]):
 
     def on_gate_opened(self, message: GateOpened) -> None:
         gate = self.gate = message.gate
-        gate.bus.subscribe(lambda event: self.post_message(GateEvent(event)))
+
+        def forward(event: Event) -> None:
+            self.post_message(GateEvent(event))
+
+        gate.bus.subscribe(forward)
         header = self.query_one(GateHeader)
         header.session = gate.session.session_id
         header.target = gate.settings.target_label
@@ -125,7 +143,17 @@ class GateRoomApp(App[None]):
             self._set_badge()
             if isinstance(event, RunFinished):
                 label = "GO" if event.go else "NO-GO"
-                self._status(f"Gate finished: {label}" + (f" — {len(event.reasons)} blocker(s), see 5 Sign-off" if event.reasons else ""))
+                self._status(
+                    f"Gate finished: {label}"
+                    + (f" — {len(event.reasons)} blocker(s), see 5 Sign-off" if event.reasons else "")
+                )
+
+    def on_show_logs(self, message: ShowLogs) -> None:
+        """Another pane opens the logs pre-filtered to what it refers to."""
+        self.action_show("logs")
+        pane = self.query_one(LogsPane)
+        m = message
+        pane.show_filtered(m.query, stream=m.stream, attach_to=m.attach_to, search=m.search)
 
     def on_rerun_checks(self, message: RerunChecks) -> None:
         if self.gate is not None:
@@ -151,8 +179,16 @@ class GateRoomApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for pane_id, label in PANES:
-            yield SystemCommand(f"Go to {label[2:]}", f"Show the {label[2:].lower()} pane (key {label[0]})", lambda p=pane_id: self.action_show(p))
-        yield SystemCommand("Re-run all checks", "Run every preflight check again", lambda: self.post_message(RerunChecks(None)))
+            yield SystemCommand(
+                f"Go to {label[2:]}",
+                f"Show the {label[2:].lower()} pane (key {label[0]})",
+                lambda p=pane_id: self.action_show(p),
+            )
+        yield SystemCommand(
+            "Re-run all checks",
+            "Run every preflight check again",
+            lambda: self.post_message(RerunChecks(None)),
+        )
         yield SystemCommand("Help", "Keys and what the verdict means", self.action_help)
 
     async def on_unmount(self) -> None:

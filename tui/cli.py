@@ -19,19 +19,31 @@ Opener = Callable[[], Awaitable[Gate]]
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--headless", action="store_true", help="no UI: progress lines, reports, exit code 0 GO / 1 NO-GO / 2 could not run")
-    p.add_argument("--session-dir", type=Path, metavar="DIR", help="session directory (resumed if it holds a session)")
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="no UI: progress lines, reports, exit code 0 GO / 1 NO-GO / 2 could not run",
+    )
+    p.add_argument(
+        "--session-dir", type=Path, metavar="DIR", help="session directory (resumed if it holds a session)"
+    )
     p.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report (headless)")
     p.add_argument("--json", type=Path, metavar="FILE", help="write a JSON report (headless)")
     p.add_argument("--rerun", action="store_true", help="re-run items a resumed session already finished")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gateroom", description="Gate Room: the control room for a codex-k8s e2e regression gate.")
+    parser = argparse.ArgumentParser(
+        prog="gateroom", description="Gate Room: the control room for a codex-k8s e2e regression gate."
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    demo = sub.add_parser("demo", help="start the built-in sandbox on loopback and open the control room on it")
+    demo = sub.add_parser(
+        "demo", help="start the built-in sandbox on loopback and open the control room on it"
+    )
     _common(demo)
-    demo.add_argument("--fault", action="append", default=[], metavar="NAME", help="switch on a sandbox fault (repeatable)")
+    demo.add_argument(
+        "--fault", action="append", default=[], metavar="NAME", help="switch on a sandbox fault (repeatable)"
+    )
     demo.add_argument("--list-faults", action="store_true", help="list the sandbox faults and exit")
     demo.add_argument("--verbose", action="store_true", help="print where each sandbox server listens")
     run = sub.add_parser("run", help="open the control room against a real target described by a config file")
@@ -63,7 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         opener = _openers(args)
         if args.headless:
             on_open = _print_endpoints if getattr(args, "verbose", False) else None
-            return asyncio.run(run_headless(opener, junit=args.junit, json_path=args.json, rerun=args.rerun, on_open=on_open))
+            return asyncio.run(
+                run_headless(opener, junit=args.junit, json_path=args.json, rerun=args.rerun, on_open=on_open)
+            )
         from tui.app import GateRoomApp
 
         app = GateRoomApp(opener, rerun=args.rerun, verbose=getattr(args, "verbose", False))

@@ -20,7 +20,13 @@ class GateHeader(Widget):
     def render(self) -> Text:
         badge_label = {"PENDING": " … ", "RUNNING": " RUNNING "}.get(self.verdict, f" {self.verdict} ")
         badge = Text(badge_label, style=STATUS_STYLE.get(self.verdict, "reverse"))
-        left = Text.assemble(("Gate Room", "bold"), "  session ", (self.session or "—", "bold"), "  target ", (self.target or "—", "bold"))
+        left = Text.assemble(
+            ("Gate Room", "bold"),
+            "  session ",
+            (self.session or "—", "bold"),
+            "  target ",
+            (self.target or "—", "bold"),
+        )
         width = self.size.width
         pad = max(1, width - left.cell_len - badge.cell_len - 1)
         line = Text.assemble(left, " " * pad, badge)

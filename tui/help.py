@@ -17,6 +17,11 @@ HELP = """\
 | `r` | re-run every check (preflight) |
 | `enter` | re-run the selected check (preflight) |
 | `ctrl+p` | command palette: every action by name |
+| `p` `space` | logs: pause / follow (`End` follows again) |
+| `/` `n` `N` | logs: search, next / previous hit |
+| `f` `l` `s` | logs: filter (`src:… level:… text` or `re:…`), minimum level, one stream / merged |
+| `t` `w` | logs: jump to a time (UTC), wrap long lines |
+| `v` `c` | logs: mark a range, copy it into evidence |
 | `?` | this help |
 | `q` | quit (evidence is kept; run again with the same session dir to resume) |
 
@@ -31,7 +36,13 @@ Press `escape` to close.
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: 85%; border: round $accent; background: $surface; }
+    HelpScreen > VerticalScroll {
+        width: 90%;
+        max-width: 100;
+        height: 85%;
+        border: round $accent;
+        background: $surface;
+    }
     """
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 

@@ -21,7 +21,9 @@ async def required_keys(ctx: CheckContext) -> Outcome:
     env = parse_env(source.text)
     missing = [k for k in REQUIRED_KEYS if k not in env.entries or not env.entries[k].platform_value]
     placeholders = [
-        k for k in REQUIRED_KEYS if k in env.entries and k not in missing and is_placeholder(env.entries[k].platform_value)
+        k
+        for k in REQUIRED_KEYS
+        if k in env.entries and k not in missing and is_placeholder(env.entries[k].platform_value)
     ]
     present = len(REQUIRED_KEYS) - len(missing) - len(placeholders)
     observed = f"{present}/{len(REQUIRED_KEYS)} set"

@@ -77,7 +77,9 @@ async def memory(ctx: CheckContext) -> Outcome:
     out = {"command": res.command, "output": res.stdout}
     if gib >= want * 0.97:  # firmware reserves a little of the nominal size
         return passed(f"{gib:.1f} GiB", f">= {want:g} GiB", **out)
-    return failed(f"{gib:.1f} GiB RAM, need at least {want:g} GiB", f"{gib:.1f} GiB", f">= {want:g} GiB", **out)
+    return failed(
+        f"{gib:.1f} GiB RAM, need at least {want:g} GiB", f"{gib:.1f} GiB", f">= {want:g} GiB", **out
+    )
 
 
 def parse_df(text: str) -> tuple[int, int] | None:

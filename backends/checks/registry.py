@@ -47,7 +47,9 @@ class CheckContext:
     host: Host | None = None
     host_settings: HostSettings | None = None
     env_source: Any = None  # an EnvSource for ENV-scoped checks
-    extras: dict[str, Any] = field(default_factory=dict)  # adapters added by later layers (cluster, github)
+    github: Any = None  # backends.github.GitHubAdapter for GLOBAL checks, None when not configured
+    cluster: Any = None  # backends.cluster.ClusterAdapter for GLOBAL checks, None when not configured
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 CheckFn = Callable[[CheckContext], Awaitable[Outcome]]

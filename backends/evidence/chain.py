@@ -43,9 +43,13 @@ def verify_chain(records: Iterable[Mapping[str, Any]]) -> ChainReport:
             if seq != expected_seq:
                 return ChainReport(False, count, prev, f"record {expected_seq}: found seq {seq}")
             if record["prev_hash"] != prev:
-                return ChainReport(False, count, prev, f"record {seq}: prev_hash does not match record {seq - 1}")
+                return ChainReport(
+                    False, count, prev, f"record {seq}: prev_hash does not match record {seq - 1}"
+                )
             if record_hash(record) != record["hash"]:
-                return ChainReport(False, count, prev, f"record {seq} ({record['kind']}): content does not match its hash")
+                return ChainReport(
+                    False, count, prev, f"record {seq} ({record['kind']}): content does not match its hash"
+                )
         except (KeyError, TypeError):
             return ChainReport(False, count, prev, f"record {expected_seq}: missing fields")
         prev = record["hash"]

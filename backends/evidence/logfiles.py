@@ -42,7 +42,7 @@ class LogFiles:
         """Append lines (must already be redacted) and return where they landed."""
         fh = self._handles.get(source)
         if fh is None:
-            fh = open(self.path_for(source), "ab")  # noqa: SIM115 - kept open for the session
+            fh = open(self.path_for(source), "ab")
             self._handles[source] = fh
         data = "".join(line.rstrip("\n") + "\n" for line in lines).encode("utf-8", "replace")
         start = fh.tell()

@@ -126,5 +126,3 @@ class EvidenceStore:
     def head(self) -> str:
         rows = self.records()
         return rows[-1]["hash"] if rows else GENESIS
-
-

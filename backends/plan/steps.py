@@ -40,7 +40,9 @@ class _Step(BaseModel):
     action: bool = False
 
     def describe(self) -> str:
-        args = " ".join(f"{k}={v}" for k, v in self.model_dump(exclude={"kind", "action"}).items() if v not in (None, ""))
+        args = " ".join(
+            f"{k}={v}" for k, v in self.model_dump(exclude={"kind", "action"}).items() if v not in (None, "")
+        )
         return f"{self.kind} {args}".strip()
 
 
@@ -173,7 +175,7 @@ class StepError(ValueError):
 def parse_step(raw: Any) -> Step:
     if not isinstance(raw, dict) or len(raw) != 1:
         raise StepError("a step is a one-key mapping such as `add_label: run:intake`")
-    (kind, args), = raw.items()
+    ((kind, args),) = raw.items()
     if kind not in STEP_TYPES:
         raise StepError(f"unknown step {kind!r} (known: {', '.join(STEP_TYPES)})")
     model, scalar_field, is_action = STEP_TYPES[kind]

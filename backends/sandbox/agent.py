@@ -29,7 +29,18 @@ class RunPlan:
     waits_for_feedback: bool
 
 
-def plan_run(*, run_id: str, stage: str, repo: str, issue: int, model: str, reasoning: str, body: str, secrets_allowed: bool, leaked_secret: str | None) -> RunPlan:
+def plan_run(
+    *,
+    run_id: str,
+    stage: str,
+    repo: str,
+    issue: int,
+    model: str,
+    reasoning: str,
+    body: str,
+    secrets_allowed: bool,
+    leaked_secret: str | None,
+) -> RunPlan:
     text = body.lower()
     before = [
         f"INFO agent-runner starting run={run_id} stage={stage} model={model} reasoning={reasoning}",
@@ -38,7 +49,9 @@ def plan_run(*, run_id: str, stage: str, repo: str, issue: int, model: str, reas
         f"INFO mcp tool=github.issue.get target=#{issue} audit_id={audit_id()}",
     ]
     if leaked_secret:
-        before.append(f"DEBUG git remote set-url origin https://x-access-token:{leaked_secret}@github.com/{repo}.git")
+        before.append(
+            f"DEBUG git remote set-url origin https://x-access-token:{leaked_secret}@github.com/{repo}.git"
+        )
     if secrets_allowed:
         before += ["WARN kubectl get secrets: allowed (3 items)", "WARN kubectl create secret: allowed"]
     else:
@@ -47,7 +60,10 @@ def plan_run(*, run_id: str, stage: str, repo: str, issue: int, model: str, reas
             "INFO kubectl create secret: forbidden (codex-runner cannot create secrets)",
         ]
     if HINT_MCP_LABELS in text:
-        before += [f"INFO mcp tool=label.{op} target=#{issue} audit_id={audit_id()}" for op in ("list", "add", "remove", "transition")]
+        before += [
+            f"INFO mcp tool=label.{op} target=#{issue} audit_id={audit_id()}"
+            for op in ("list", "add", "remove", "transition")
+        ]
     if HINT_STATUS in text:
         before += [
             f"INFO mcp tool=repo.read path=docs/ audit_id={audit_id()}",

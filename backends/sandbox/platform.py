@@ -34,13 +34,42 @@ NS_PREFIX = "codex-issue"
 LEASE_ANNOTATION = "kodex.works/lease-expires-at"
 RUNNER_SA = "codex-runner"
 
-register("platform.run-never-finishes", "platform", "agent runs start but never finish (no state:in-review)", ["A1", "A1.128", "A2", "A3"])
-register("platform.namespace-not-cleaned", "platform", "the sweeper never deletes expired run namespaces", ["D1"])
-register("platform.agent-reads-secrets", "platform", "agent pods may get and create secrets in their run namespace", ["E1"])
-register("platform.secret-in-log", "platform", "agent pods print the platform's GitHub token in their log", ["E3"])
-register("platform.revise-new-namespace", "platform", "a revise run gets a new namespace instead of reusing and extending the lease", ["A1.128", "D2", "L-revise"])
-register("platform.model-conflict-ignored", "platform", "conflicting [ai-model-*] labels do not reject the run", ["L-model-conflict"])
-register("platform.ambiguous-revise-runs", "platform", "a review on a PR with two stage labels starts a revise anyway", ["B2"])
+register(
+    "platform.run-never-finishes",
+    "platform",
+    "agent runs start but never finish (no state:in-review)",
+    ["A1", "A1.128", "A2", "A3"],
+)
+register(
+    "platform.namespace-not-cleaned", "platform", "the sweeper never deletes expired run namespaces", ["D1"]
+)
+register(
+    "platform.agent-reads-secrets",
+    "platform",
+    "agent pods may get and create secrets in their run namespace",
+    ["E1"],
+)
+register(
+    "platform.secret-in-log", "platform", "agent pods print the platform's GitHub token in their log", ["E3"]
+)
+register(
+    "platform.revise-new-namespace",
+    "platform",
+    "a revise run gets a new namespace instead of reusing and extending the lease",
+    ["A1.128", "D2", "L-revise"],
+)
+register(
+    "platform.model-conflict-ignored",
+    "platform",
+    "conflicting [ai-model-*] labels do not reject the run",
+    ["L-model-conflict"],
+)
+register(
+    "platform.ambiguous-revise-runs",
+    "platform",
+    "a review on a PR with two stage labels starts a revise anyway",
+    ["B2"],
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +82,9 @@ class Timing:
     log_gap_s: float = 0.02
 
     def scaled(self, speed: float) -> Timing:
-        return Timing(self.run_s / speed, self.ttl_s / speed, self.sweep_every_s / speed, self.log_gap_s / speed)
+        return Timing(
+            self.run_s / speed, self.ttl_s / speed, self.sweep_every_s / speed, self.log_gap_s / speed
+        )
 
 
 @dataclass
@@ -75,7 +106,9 @@ def _iso(t: dt.datetime) -> str:
 
 
 class Platform:
-    def __init__(self, github: Any, kube: Any, faults: FaultSet, *, timing: Timing = Timing(), leaked_secret: str = "") -> None:
+    def __init__(
+        self, github: Any, kube: Any, faults: FaultSet, *, timing: Timing = Timing(), leaked_secret: str = ""
+    ) -> None:
         self.gh = github  # GitHubState of the sandbox GitHub server
         self.kube = kube  # KubeState of the sandbox Kubernetes server
         self.faults = faults
@@ -109,7 +142,9 @@ class Platform:
             kind, repo, number, data, delivery = await queue.get()
             if self.faults.active("github.webhook-missing"):
                 continue  # no webhook: the platform never hears about anything
-            if delivery in self._seen_deliveries and not self.faults.active("platform.duplicate-run-on-redelivery"):
+            if delivery in self._seen_deliveries and not self.faults.active(
+                "platform.duplicate-run-on-redelivery"
+            ):
                 continue  # idempotent: a redelivered webhook starts nothing new
             self._seen_deliveries.add(delivery)
             try:
@@ -134,7 +169,12 @@ class Platform:
         is_pr = bool(data.get("is_pr"))
         if actor_type == "Bot":
             if parse_trigger(label):
-                self._comment(repo, number, f"{PREFIX} trigger refused: {label} was applied by a bot; a person with project rights must trigger runs")
+                self._comment(
+                    repo,
+                    number,
+                    f"{PREFIX} trigger refused: {label} was applied by a bot; "
+                    "a person with project rights must trigger runs",
+                )
             return
         if is_pr:
             if label == "need:reviewer":
@@ -142,14 +182,20 @@ class Platform:
             return
         if label.startswith("need:") and label[5:] in NEEDS and label != "need:input":
             role = label[5:]
-            self._comment(repo, number, f"{PREFIX} {label} acknowledged: waiting for the {role} artifact or comment")
+            self._comment(
+                repo, number, f"{PREFIX} {label} acknowledged: waiting for the {role} artifact or comment"
+            )
         elif label == "state:approved":
             mem = self._memory_of(repo, number)
             self._remove_label(repo, number, "state:in-review")
-            self._comment(repo, number, f"{PREFIX} stage {mem.last_stage or 'current'} approved; traceability updated")
+            self._comment(
+                repo, number, f"{PREFIX} stage {mem.last_stage or 'current'} approved; traceability updated"
+            )
         elif label == "mode:discussion":
             run_id = self._new_run_id()
-            self._comment(repo, number, f"{PREFIX} discussion run {run_id} started: comment-only, no PR or commit")
+            self._comment(
+                repo, number, f"{PREFIX} discussion run {run_id} started: comment-only, no PR or commit"
+            )
         elif (trigger := parse_trigger(label)) is not None:
             self._spawn(repo, number, trigger)
 
@@ -159,7 +205,12 @@ class Platform:
         if len(stages) != 1 and not self.faults.active("platform.ambiguous-revise-runs"):
             self._add_label(repo, pr, "need:input")
             found = ", ".join(stages) or "none"
-            self._comment(repo, issue, f"{PREFIX} revise not started: ambiguous stage labels ({found}) on PR #{pr}; keep exactly one stage label and request changes again")
+            self._comment(
+                repo,
+                issue,
+                f"{PREFIX} revise not started: ambiguous stage labels ({found}) on PR #{pr}; "
+                "keep exactly one stage label and request changes again",
+            )
             return
         stage = (stages[0] if stages else "run:dev")[4:]
         self._spawn(repo, issue, Trigger(stage, True), pr=pr)
@@ -195,10 +246,14 @@ class Platform:
         models, reasonings = profile(labels)
         if len(models) > 1 and not self.faults.active("platform.model-conflict-ignored"):
             shown = ", ".join(f"[ai-model-{m}]" for m in models)
-            return self._reject(repo, issue, f"failed_precondition: more than one [ai-model-*] label ({shown})")
+            return self._reject(
+                repo, issue, f"failed_precondition: more than one [ai-model-*] label ({shown})"
+            )
         if len(reasonings) > 1:
             shown = ", ".join(f"[ai-reasoning-{r}]" for r in reasonings)
-            return self._reject(repo, issue, f"failed_precondition: more than one [ai-reasoning-*] label ({shown})")
+            return self._reject(
+                repo, issue, f"failed_precondition: more than one [ai-reasoning-*] label ({shown})"
+            )
         # one label selects; with none, the issue's previous profile sticks
         model = models[0] if models else (mem.model or DEFAULT_MODEL)
         reasoning = reasonings[0] if reasonings else (mem.reasoning or DEFAULT_REASONING)
@@ -206,11 +261,13 @@ class Platform:
         if "state:blocked" in labels:
             self._comment(repo, issue, f"{PREFIX} run {run_id} stage={trigger.name} paused: state:blocked")
             await self._wait_for(repo, issue, "unblocked")
-        namespace, lease, reused = self._namespace_for(repo, issue, trigger, run_id)
+        namespace, lease, _reused = self._namespace_for(repo, issue, trigger, run_id)
         self._remove_label(repo, issue, "state:in-review")
         profile_note = " profile=read-only" if trigger.stage in READ_ONLY_STAGES else ""
         context = f" context reused from run {mem.runs[-1]}" if trigger.revise and mem.runs else ""
-        self._comment(repo, issue, f"{PREFIX} run {run_id} stage={trigger.name} phase=created namespace={namespace}")
+        self._comment(
+            repo, issue, f"{PREFIX} run {run_id} stage={trigger.name} phase=created namespace={namespace}"
+        )
         self._comment(
             repo,
             issue,
@@ -227,7 +284,9 @@ class Platform:
             model=model,
             reasoning=reasoning,
             body=body,
-            secrets_allowed=self.kube.allowed(f"system:serviceaccount:{namespace}:{RUNNER_SA}", "get", "secrets", namespace),
+            secrets_allowed=self.kube.allowed(
+                f"system:serviceaccount:{namespace}:{RUNNER_SA}", "get", "secrets", namespace
+            ),
             leaked_secret=self.leaked_secret if self.faults.active("platform.secret-in-log") else None,
         )
         pod = f"agent-{run_id}"
@@ -241,10 +300,14 @@ class Platform:
         self.kube.set_pod_phase(namespace, pod, "Succeeded")
         self._finish(repo, issue, trigger, run_id, namespace, pr)
 
-    async def _approvals(self, repo: str, issue: int, run_id: str, trigger: Trigger, plan: agent.RunPlan) -> None:
+    async def _approvals(
+        self, repo: str, issue: int, run_id: str, trigger: Trigger, plan: agent.RunPlan
+    ) -> None:
         pending = list(plan.approvals) + (["owner.feedback.request"] if plan.waits_for_feedback else [])
         for tool in pending:
-            self._comment(repo, issue, f"{PREFIX} approval requested: {tool} (reply /approve {tool} or /deny {tool})")
+            self._comment(
+                repo, issue, f"{PREFIX} approval requested: {tool} (reply /approve {tool} or /deny {tool})"
+            )
         if plan.waits_for_feedback:
             self._comment(repo, issue, f"{PREFIX} run {run_id} stage={trigger.name} phase=waiting_mcp")
         while pending:
@@ -256,7 +319,9 @@ class Platform:
             if tool == "owner.feedback.request":
                 self._comment(repo, issue, f"{PREFIX} run {run_id} stage={trigger.name} phase=resumed")
             elif verb == "approve":
-                self._comment(repo, issue, f"{PREFIX} approved: {tool} executed (audit_id={agent.audit_id()})")
+                self._comment(
+                    repo, issue, f"{PREFIX} approved: {tool} executed (audit_id={agent.audit_id()})"
+                )
             else:
                 self._comment(repo, issue, f"{PREFIX} denied: {tool} stopped (audit_id={agent.audit_id()})")
 
@@ -268,19 +333,29 @@ class Platform:
             if wanted is None or answer == wanted:
                 return answer
 
-    def _finish(self, repo: str, issue: int, trigger: Trigger, run_id: str, namespace: str, pr: int | None) -> None:
+    def _finish(
+        self, repo: str, issue: int, trigger: Trigger, run_id: str, namespace: str, pr: int | None
+    ) -> None:
         mem = self._memory_of(repo, issue)
         notes = []
         if trigger.stage == "dev":
             if mem.pr is None:
-                mem.pr = self.gh.create_pull(repo, f"codex/issue-{issue}", f"Issue #{issue}: implementation", f"Closes #{issue}", actor=BOT)
+                mem.pr = self.gh.create_pull(
+                    repo,
+                    f"codex/issue-{issue}",
+                    f"Issue #{issue}: implementation",
+                    f"Closes #{issue}",
+                    actor=BOT,
+                )
                 self._add_label(repo, mem.pr, "run:dev")
                 notes.append(f"opened pull request #{mem.pr}")
             else:
                 notes.append(f"updated pull request #{mem.pr}")
             self._add_label(repo, mem.pr, "state:in-review")
         if trigger.stage == "plan":
-            notes.append("traceability updated: issue_map.md and requirements_traceability.md updated in one commit")
+            notes.append(
+                "traceability updated: issue_map.md and requirements_traceability.md updated in one commit"
+            )
         if trigger.stage == "doc-audit":
             notes.append("scope=markdown-only")
         if trigger.stage == "self-improve":
@@ -288,7 +363,11 @@ class Platform:
         if repo != self.gh.platform_repo:
             notes.append(f"docs resolved from {self.gh.platform_repo}")
         extra = (" " + "; ".join(notes)) if notes else ""
-        self._comment(repo, issue, f"{PREFIX} run {run_id} stage={trigger.name} phase=finished namespace={namespace}{extra}")
+        self._comment(
+            repo,
+            issue,
+            f"{PREFIX} run {run_id} stage={trigger.name} phase=finished namespace={namespace}{extra}",
+        )
         for note in notes:
             if "pull request" in note:
                 self._comment(repo, issue, f"{PREFIX} run {run_id} {note}")
@@ -307,7 +386,9 @@ class Platform:
         lease = _iso(_now() + dt.timedelta(seconds=self.timing.ttl_s))
         reuse = trigger.revise and mem.namespace and self.kube.namespace_exists(mem.namespace)
         if reuse and not self.faults.active("platform.revise-new-namespace"):
-            self.kube.update_namespace(mem.namespace, labels={"kodex.works/run-id": run_id}, annotations={LEASE_ANNOTATION: lease})
+            self.kube.update_namespace(
+                mem.namespace, labels={"kodex.works/run-id": run_id}, annotations={LEASE_ANNOTATION: lease}
+            )
             return mem.namespace, lease, True
         slug = repo.split("/")[-1]
         name = f"{NS_PREFIX}-{slug}-{issue}-{run_id.split('-')[-1]}"
@@ -316,7 +397,9 @@ class Platform:
             "kodex.works/managed-by": "kodex",
             "kodex.works/run-id": run_id,
         }
-        self.kube.create_namespace(name, labels, {LEASE_ANNOTATION: lease, "kodex.works/runtime-fingerprint": f"sha256:{run_id}"})
+        self.kube.create_namespace(
+            name, labels, {LEASE_ANNOTATION: lease, "kodex.works/runtime-fingerprint": f"sha256:{run_id}"}
+        )
         self.kube.seed_run_namespace(name)
         mem.namespace = name
         return name, lease, False
@@ -328,7 +411,9 @@ class Platform:
                 continue
             now = _iso(_now())
             active_runs = set(self._active)
-            for ns in self.kube.namespaces_with({"kodex.works/namespace-purpose": "run", "kodex.works/managed-by": "kodex"}):
+            for ns in self.kube.namespaces_with(
+                {"kodex.works/namespace-purpose": "run", "kodex.works/managed-by": "kodex"}
+            ):
                 expires = ns.annotations.get(LEASE_ANNOTATION, "")
                 if not expires or expires > now or ns.labels.get("kodex.works/run-id") in active_runs:
                     continue
@@ -338,7 +423,12 @@ class Platform:
     def _announce_deleted(self, namespace: str) -> None:
         for (repo, issue), mem in self._memory.items():
             if mem.namespace == namespace:
-                self._comment(repo, issue, f"{PREFIX} run {mem.runs[-1] if mem.runs else '-'} stage={mem.last_stage or '-'} phase=namespace_deleted namespace={namespace}")
+                self._comment(
+                    repo,
+                    issue,
+                    f"{PREFIX} run {mem.runs[-1] if mem.runs else '-'} stage={mem.last_stage or '-'} "
+                    f"phase=namespace_deleted namespace={namespace}",
+                )
 
     # -- writing back -------------------------------------------------------------------------------------
     async def _log(self, namespace: str, pod: str, lines: list[str]) -> None:

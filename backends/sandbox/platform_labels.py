@@ -5,7 +5,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-STAGES = ("intake", "vision", "prd", "arch", "design", "plan", "dev", "doc-audit", "qa", "release", "postdeploy", "ops", "self-improve")
+STAGES = (
+    "intake",
+    "vision",
+    "prd",
+    "arch",
+    "design",
+    "plan",
+    "dev",
+    "doc-audit",
+    "qa",
+    "release",
+    "postdeploy",
+    "ops",
+    "self-improve",
+)
 SPECIAL = ("rethink", "ai-repair", "debug")
 STATES = ("blocked", "in-review", "approved", "superseded", "abandoned")
 NEEDS = ("input", "pm", "sa", "qa", "sre", "em", "km", "reviewer")
@@ -27,7 +41,9 @@ REASONING_LABEL = re.compile(r"^\[ai-reasoning-(?P<v>[^\]]+)\]$")
 
 
 def catalogue() -> list[str]:
-    labels = [f"run:{s}" for s in STAGES] + [f"run:{s}:revise" for s in STAGES] + [f"run:{s}" for s in SPECIAL]
+    labels = (
+        [f"run:{s}" for s in STAGES] + [f"run:{s}:revise" for s in STAGES] + [f"run:{s}" for s in SPECIAL]
+    )
     labels += [f"state:{s}" for s in STATES] + [f"need:{n}" for n in NEEDS] + ["mode:discussion"]
     labels += [f"[ai-model-{m}]" for m in MODELS] + [f"[ai-reasoning-{r}]" for r in REASONING]
     return labels

@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncssh
 
 from backends.sandbox.faults import FaultSet
+from backends.sandbox.vps_journal import Journal, parse_journalctl, serve_journalctl
 from backends.sandbox.vps_model import VpsFacts, answer
 
 
@@ -34,11 +35,14 @@ class _Server(asyncssh.SSHServer):
 
 
 class SandboxVps:
-    def __init__(self, workdir: Path, faults: FaultSet, *, user: str = "codex", env_file_text: str = "") -> None:
+    def __init__(
+        self, workdir: Path, faults: FaultSet, *, user: str = "codex", env_file_text: str = ""
+    ) -> None:
         self.workdir = Path(workdir)
         self.faults = faults
         self.user = user
         self.facts = VpsFacts.build(faults, env_file_text)
+        self.journal = Journal()  # `journalctl -f` streams from here (see vps_journal)
         self._server: asyncssh.SSHAcceptor | None = None
         self._connections: list[asyncssh.SSHServerConnection] = []
         self.endpoint: VpsEndpoint | None = None
@@ -95,6 +99,10 @@ class SandboxVps:
 
     async def _handle(self, process: asyncssh.SSHServerProcess[str]) -> None:
         cmdline = (process.command or "").strip()
+        query = parse_journalctl(cmdline)
+        if query is not None and query.follow:  # a stream, not a one-shot reply
+            await serve_journalctl(self.journal, process, query)
+            return
         reply = answer(self.facts, cmdline)
         process.stdout.write(reply.stdout)
         process.stderr.write(reply.stderr)

@@ -52,6 +52,7 @@ class SandboxWorld:
                     "connect_timeout": 5.0,
                     "command_timeout": 10.0,
                     "env_file": ENV_FILE_PATH,
+                    "journal_units": ["k3s", "ssh", "kodex-image-prune"],
                 }
             ],
         }

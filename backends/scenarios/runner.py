@@ -18,7 +18,7 @@ from backends.events import EventBus, ScenarioFinished, ScenarioStepChanged
 from backends.plan.model import Plan, Scenario
 from backends.plan.steps import Step
 from backends.scenarios.context import ScenarioContext
-from backends.scenarios.steps_exec import StepFailed, StepResult, execute
+from backends.scenarios.steps_exec import StepFailed, execute
 from backends.scenarios.world import GateWorld
 from backends.state import GateState
 
@@ -26,7 +26,16 @@ PASS, FAIL, SKIP, RUNNING, MANUAL = "PASS", "FAIL", "SKIP", "RUNNING", "MANUAL"
 
 
 class ScenarioRunner:
-    def __init__(self, plan: Plan, world: GateWorld, bus: EventBus, state: GateState, *, session_id: str, parallel: int = 6) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        world: GateWorld,
+        bus: EventBus,
+        state: GateState,
+        *,
+        session_id: str,
+        parallel: int = 6,
+    ) -> None:
         self.plan = plan
         self.world = world
         self.bus = bus
@@ -123,14 +132,33 @@ class ScenarioRunner:
             try:
                 result = await execute(step, index, ctx, self.world, self.session_id)
             except StepFailed as failure:
-                self._step(scenario, index, FAIL, step.describe(), _expected(step), failure.actual, ctx, failure.detail)
-                self._finish(scenario, FAIL, f"step {index + 1} ({step.kind}): {failure.actual}", time.monotonic() - started, ctx)
+                self._step(
+                    scenario,
+                    index,
+                    FAIL,
+                    step.describe(),
+                    _expected(step),
+                    failure.actual,
+                    ctx,
+                    failure.detail,
+                )
+                self._finish(
+                    scenario,
+                    FAIL,
+                    f"step {index + 1} ({step.kind}): {failure.actual}",
+                    time.monotonic() - started,
+                    ctx,
+                )
                 return
             except GateError as err:
                 self._step(scenario, index, FAIL, step.describe(), _expected(step), str(err), ctx)
-                self._finish(scenario, FAIL, f"step {index + 1} ({step.kind}): {err}", time.monotonic() - started, ctx)
+                self._finish(
+                    scenario, FAIL, f"step {index + 1} ({step.kind}): {err}", time.monotonic() - started, ctx
+                )
                 return
-            self._step(scenario, index, PASS, step.describe(), _expected(step), result.actual, ctx, result.detail)
+            self._step(
+                scenario, index, PASS, step.describe(), _expected(step), result.actual, ctx, result.detail
+            )
         self._finish(scenario, PASS, "", time.monotonic() - started, ctx)
 
     # -- events -----------------------------------------------------------------------------------
@@ -150,13 +178,25 @@ class ScenarioRunner:
             detail.update({k: v for k, v in vars(ctx).items() if k != "scenario_id" and v not in (None, "")})
         detail.update(extra or {})
         self.bus.publish(
-            ScenarioStepChanged(scenario.id, index, status, description, expected, self.world.redact(actual), detail)
+            ScenarioStepChanged(
+                scenario.id, index, status, description, expected, self.world.redact(actual), detail
+            )
         )
 
-    def _finish(self, scenario: Scenario, status: str, reason: str, duration: float, ctx: ScenarioContext) -> None:
+    def _finish(
+        self, scenario: Scenario, status: str, reason: str, duration: float, ctx: ScenarioContext
+    ) -> None:
         evidence = {k: v for k, v in vars(ctx).items() if k != "scenario_id" and v not in (None, "")}
         self.bus.publish(
-            ScenarioFinished(scenario.id, status, scenario.priority, scenario.title, self.world.redact(reason), round(duration, 2), evidence)
+            ScenarioFinished(
+                scenario.id,
+                status,
+                scenario.priority,
+                scenario.title,
+                self.world.redact(reason),
+                round(duration, 2),
+                evidence,
+            )
         )
 
 

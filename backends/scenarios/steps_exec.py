@@ -43,7 +43,9 @@ def _target(ctx: ScenarioContext, target: str) -> int:
     return _need_pr(ctx) if target == "pr" else _need_issue(ctx)
 
 
-async def _poll(within: float, interval: float, probe: Callable[[], Awaitable[tuple[bool, str, dict[str, Any]]]]) -> StepResult:
+async def _poll(
+    within: float, interval: float, probe: Callable[[], Awaitable[tuple[bool, str, dict[str, Any]]]]
+) -> StepResult:
     """Ask `probe` until it says yes or `within` runs out; the last answer is the actual value."""
     deadline = time.monotonic() + within
     while True:
@@ -61,7 +63,9 @@ async def _runs(world: GateWorld, ctx: ScenarioContext) -> dict[str, RunInfo]:
 
 
 # -- actions ----------------------------------------------------------------------------------
-async def _create_issue(step: S.CreateIssue, index: int, ctx: ScenarioContext, world: GateWorld, session: str) -> StepResult:
+async def _create_issue(
+    step: S.CreateIssue, index: int, ctx: ScenarioContext, world: GateWorld, session: str
+) -> StepResult:
     repo = world.repo(step.repo)
     marker = ctx.marker(session)
     found = await world.find_issue(repo, marker)
@@ -76,21 +80,33 @@ async def _create_issue(step: S.CreateIssue, index: int, ctx: ScenarioContext, w
     return StepResult(f"issue {repo}#{number} {verb}", {"repo": repo, "issue": number, "issue_url": url})
 
 
-async def _add_label(step: S.AddLabel, index: int, ctx: ScenarioContext, world: GateWorld, session: str) -> StepResult:
+async def _add_label(
+    step: S.AddLabel, index: int, ctx: ScenarioContext, world: GateWorld, session: str
+) -> StepResult:
     number = _target(ctx, step.target)
     applied = await world.add_label(ctx.repo, number, step.label)
     what = "applied" if applied else "already present (not applied again)"
-    return StepResult(f"{step.label} {what} on #{number}", {"label_applied": applied, "label": step.label, "at": time.time()})
+    return StepResult(
+        f"{step.label} {what} on #{number}",
+        {"label_applied": applied, "label": step.label, "at": time.time()},
+    )
 
 
-async def _remove_label(step: S.RemoveLabel, index: int, ctx: ScenarioContext, world: GateWorld, session: str) -> StepResult:
+async def _remove_label(
+    step: S.RemoveLabel, index: int, ctx: ScenarioContext, world: GateWorld, session: str
+) -> StepResult:
     number = _target(ctx, step.target)
     removed = await world.remove_label(ctx.repo, number, step.label)
     what = "removed" if removed else "already absent"
-    return StepResult(f"{step.label} {what} on #{number}", {"label_removed": removed, "label": step.label, "at": time.time()})
+    return StepResult(
+        f"{step.label} {what} on #{number}",
+        {"label_removed": removed, "label": step.label, "at": time.time()},
+    )
 
 
-async def _comment(step: S.Comment, index: int, ctx: ScenarioContext, world: GateWorld, session: str) -> StepResult:
+async def _comment(
+    step: S.Comment, index: int, ctx: ScenarioContext, world: GateWorld, session: str
+) -> StepResult:
     number = _need_issue(ctx)
     marker = ctx.marker(session, index)
     existing = await world.comments(ctx.repo, number)
@@ -100,7 +116,9 @@ async def _comment(step: S.Comment, index: int, ctx: ScenarioContext, world: Gat
     return StepResult(f"commented on #{number}: {step.body}")
 
 
-async def _review(step: S.Review, index: int, ctx: ScenarioContext, world: GateWorld, session: str) -> StepResult:
+async def _review(
+    step: S.Review, index: int, ctx: ScenarioContext, world: GateWorld, session: str
+) -> StepResult:
     pr = _need_pr(ctx)
     marker = ctx.marker(session, index)
     if await world.has_review(ctx.repo, pr, marker):
@@ -115,7 +133,9 @@ async def _wait(step: S.Wait, index: int, ctx: ScenarioContext, world: GateWorld
 
 
 # -- expectations -----------------------------------------------------------------------------
-async def _expect_label(step: S.ExpectLabel, index: int, ctx: ScenarioContext, world: GateWorld, session: str) -> StepResult:
+async def _expect_label(
+    step: S.ExpectLabel, index: int, ctx: ScenarioContext, world: GateWorld, session: str
+) -> StepResult:
     async def probe() -> tuple[bool, str, dict[str, Any]]:
         number = _target(ctx, step.target)
         labels = await world.labels(ctx.repo, number)
@@ -130,7 +150,9 @@ def _platform_comments_matching(comments: list[Any], pattern: str) -> list[str]:
     return [c.body for c in comments if c.body.startswith(PLATFORM_PREFIX) and rx.search(c.body)]
 
 
-async def _expect_comment(step: S.ExpectComment | S.ExpectRejected, index: int, ctx: ScenarioContext, world: GateWorld, session: str) -> StepResult:
+async def _expect_comment(
+    step: S.ExpectComment | S.ExpectRejected, index: int, ctx: ScenarioContext, world: GateWorld, session: str
+) -> StepResult:
     pattern = step.match if isinstance(step, S.ExpectComment) else f"run rejected: .*{step.match}"
 
     async def probe() -> tuple[bool, str, dict[str, Any]]:
@@ -140,13 +162,17 @@ async def _expect_comment(step: S.ExpectComment | S.ExpectRejected, index: int, 
         hits = _platform_comments_matching(comments, pattern)
         if hits:
             return True, hits[0].splitlines()[0], {"excerpt": hits[0]}
-        last = [c.body.splitlines()[0] for c in comments if c.body.startswith(PLATFORM_PREFIX)][-1:] or ["no platform comment"]
+        last = [c.body.splitlines()[0] for c in comments if c.body.startswith(PLATFORM_PREFIX)][-1:] or [
+            "no platform comment"
+        ]
         return False, last[0], {}
 
     return await _poll(step.within, world.poll_interval, probe)
 
 
-async def _expect_pr(step: S.ExpectPr, index: int, ctx: ScenarioContext, world: GateWorld, session: str) -> StepResult:
+async def _expect_pr(
+    step: S.ExpectPr, index: int, ctx: ScenarioContext, world: GateWorld, session: str
+) -> StepResult:
     number = _need_issue(ctx)
     if step.state == "none":
         await asyncio.sleep(step.within)
@@ -167,18 +193,28 @@ async def _expect_pr(step: S.ExpectPr, index: int, ctx: ScenarioContext, world: 
     return await _poll(step.within, world.poll_interval, probe)
 
 
-async def _expect_namespace(step: S.ExpectNamespace, index: int, ctx: ScenarioContext, world: GateWorld, session: str) -> StepResult:
+async def _expect_namespace(
+    step: S.ExpectNamespace, index: int, ctx: ScenarioContext, world: GateWorld, session: str
+) -> StepResult:
     async def probe() -> tuple[bool, str, dict[str, Any]]:
         runs = await _runs(world, ctx)
         ids = set(runs)
-        found = [ns for ns in await world.namespaces(step.selector) if ns.labels.get("kodex.works/run-id") in ids]
+        found = [
+            ns for ns in await world.namespaces(step.selector) if ns.labels.get("kodex.works/run-id") in ids
+        ]
         names = ", ".join(ns.name for ns in found) or "none"
-        return bool(found) == step.present, f"namespaces of this issue's runs: {names}", {"namespaces": [n.name for n in found]}
+        return (
+            bool(found) == step.present,
+            f"namespaces of this issue's runs: {names}",
+            {"namespaces": [n.name for n in found]},
+        )
 
     return await _poll(step.within, world.poll_interval, probe)
 
 
-async def _expect_pod_log(step: S.ExpectPodLog, index: int, ctx: ScenarioContext, world: GateWorld, session: str) -> StepResult:
+async def _expect_pod_log(
+    step: S.ExpectPodLog, index: int, ctx: ScenarioContext, world: GateWorld, session: str
+) -> StepResult:
     rx = re.compile(step.match)
 
     async def probe() -> tuple[bool, str, dict[str, Any]]:
@@ -196,7 +232,9 @@ async def _expect_pod_log(step: S.ExpectPodLog, index: int, ctx: ScenarioContext
     return await _poll(step.within, world.poll_interval, probe)
 
 
-async def _expect_same_namespace(step: S.ExpectSameNamespace, index: int, ctx: ScenarioContext, world: GateWorld, session: str) -> StepResult:
+async def _expect_same_namespace(
+    step: S.ExpectSameNamespace, index: int, ctx: ScenarioContext, world: GateWorld, session: str
+) -> StepResult:
     async def probe() -> tuple[bool, str, dict[str, Any]]:
         runs = [r for r in (await _runs(world, ctx)).values() if r.namespace]
         spaces = sorted({r.namespace for r in runs})
@@ -206,7 +244,9 @@ async def _expect_same_namespace(step: S.ExpectSameNamespace, index: int, ctx: S
     return await _poll(step.within, world.poll_interval, probe)
 
 
-async def _expect_lease_extended(step: S.ExpectLeaseExtended, index: int, ctx: ScenarioContext, world: GateWorld, session: str) -> StepResult:
+async def _expect_lease_extended(
+    step: S.ExpectLeaseExtended, index: int, ctx: ScenarioContext, world: GateWorld, session: str
+) -> StepResult:
     async def probe() -> tuple[bool, str, dict[str, Any]]:
         leases = [lease for r in (await _runs(world, ctx)).values() for lease in r.leases]
         ok = len(leases) >= 2 and leases[-1] > leases[0]
@@ -216,7 +256,9 @@ async def _expect_lease_extended(step: S.ExpectLeaseExtended, index: int, ctx: S
     return await _poll(step.within, world.poll_interval, probe)
 
 
-async def _expect_no_secrets(step: S.ExpectNoSecrets, index: int, ctx: ScenarioContext, world: GateWorld, session: str) -> StepResult:
+async def _expect_no_secrets(
+    step: S.ExpectNoSecrets, index: int, ctx: ScenarioContext, world: GateWorld, session: str
+) -> StepResult:
     """Raw text is scanned here and never kept: only kinds and fingerprints leave this function."""
     runs = await _runs(world, ctx)
     texts = [c.body for c in await world.comments(ctx.repo, _need_issue(ctx))]
@@ -226,7 +268,10 @@ async def _expect_no_secrets(step: S.ExpectNoSecrets, index: int, ctx: ScenarioC
     findings = [f for text in texts for f in world.redactor.findings(text)]
     if findings:
         shown = ", ".join(f"{f.kind} (sha256:{f.fingerprint})" for f in findings[:5])
-        raise StepFailed(f"{len(findings)} secret(s) found: {shown}", {"findings": [[f.kind, f.fingerprint] for f in findings]})
+        raise StepFailed(
+            f"{len(findings)} secret(s) found: {shown}",
+            {"findings": [[f.kind, f.fingerprint] for f in findings]},
+        )
     return StepResult(f"no secret in {len(texts)} log(s) and comment(s)")
 
 
@@ -251,7 +296,9 @@ HANDLERS: dict[type[S.Step], Handler] = {
 }
 
 
-async def execute(step: S.Step, index: int, ctx: ScenarioContext, world: GateWorld, session: str) -> StepResult:
+async def execute(
+    step: S.Step, index: int, ctx: ScenarioContext, world: GateWorld, session: str
+) -> StepResult:
     handler = HANDLERS[type(step)]
     # an expectation has its own `within`; an action gets a generous ceiling so nothing hangs
     ceiling = getattr(step, "within", None) or getattr(step, "duration", None) or 0

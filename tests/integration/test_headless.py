@@ -22,7 +22,16 @@ def gateroom(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[st
 
 def test_demo_headless_is_go(tmp_path: Path) -> None:
     junit, report = tmp_path / "junit.xml", tmp_path / "report.json"
-    proc = gateroom("demo", "--headless", "--session-dir", str(tmp_path / "s"), "--junit", str(junit), "--json", str(report))
+    proc = gateroom(
+        "demo",
+        "--headless",
+        "--session-dir",
+        str(tmp_path / "s"),
+        "--junit",
+        str(junit),
+        "--json",
+        str(report),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "GO"
     assert "Traceback" not in proc.stderr
@@ -33,7 +42,16 @@ def test_demo_headless_is_go(tmp_path: Path) -> None:
 
 
 def test_demo_headless_unhealthy_host_is_no_go_naming_checks(tmp_path: Path) -> None:
-    proc = gateroom("demo", "--headless", "--session-dir", str(tmp_path / "s"), "--fault", "vps.wrong-os", "--fault", "vps.low-memory")
+    proc = gateroom(
+        "demo",
+        "--headless",
+        "--session-dir",
+        str(tmp_path / "s"),
+        "--fault",
+        "vps.wrong-os",
+        "--fault",
+        "vps.low-memory",
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     out = proc.stdout
     assert "NO-GO" in out
@@ -115,7 +133,7 @@ def test_real_debian_sshd_reports_honestly(tmp_path: Path, sshd: Sshd) -> None:
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     os_line = next(line for line in proc.stdout.splitlines() if "host.os" in line)
     release = Path("/etc/os-release").read_text()
-    if 'ID=ubuntu' in release and 'VERSION_ID="24.04"' in release:
+    if "ID=ubuntu" in release and 'VERSION_ID="24.04"' in release:
         assert "PASS" in os_line
     else:
         assert "FAIL" in os_line and "expected Ubuntu 24.04" in os_line

@@ -50,7 +50,7 @@ async def test_wrong_user_key_is_refused(sshd: Sshd, tmp_path: Path) -> None:
 
 
 async def test_missing_key_file(sshd: Sshd, tmp_path: Path) -> None:
-    with pytest.raises(AdapterError, match="key file .* not found") as info:
+    with pytest.raises(AdapterError, match=r"key file .* not found") as info:
         await HostAdapter(sshd_host(sshd, key=tmp_path / "nope")).connect()
     assert info.value.kind is ErrorKind.LOCAL
 

@@ -28,7 +28,9 @@ def test_kill_many_times_then_reopen_and_verify(tmp_path: Path) -> None:
     rng = random.Random(20261124)
     previous = 0
     for round_no in range(12):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(rng.randint(1, 20)), str(round_no)])
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), str(rng.randint(1, 20)), str(round_no)]
+        )
         time.sleep(rng.uniform(0.05, 0.4))
         proc.send_signal(signal.SIGKILL)
         proc.wait()

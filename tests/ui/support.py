@@ -32,7 +32,9 @@ def fixed_settings() -> Settings:
     )
 
 
-def result(check_id: str, title: str, status: Status, observed: str = "", expected: str = "", reason: str = "") -> CheckResult:
+def result(
+    check_id: str, title: str, status: Status, observed: str = "", expected: str = "", reason: str = ""
+) -> CheckResult:
     area = "config" if check_id.startswith("config.") else "host"
     return CheckResult(check_id, area, title, status, observed, expected, "prod-vps", reason=reason)
 
@@ -43,25 +45,49 @@ HEALTHY = [
     result("host.cpu", "CPU count", Status.PASS, "8 CPUs", ">= 4"),
     result("host.memory", "Memory", Status.PASS, "32.0 GiB", ">= 8 GiB"),
     result("host.disk", "Free disk", Status.PASS, "/ 150 GiB free", ">= 40 GiB free"),
-    result("config.required-keys", "Bootstrap env: required keys", Status.PASS, "15/15 set", "all 15 required keys set"),
+    result(
+        "config.required-keys",
+        "Bootstrap env: required keys",
+        Status.PASS,
+        "15/15 set",
+        "all 15 required keys set",
+    ),
 ]
 
 MIXED = [
     HEALTHY[0],
-    result("host.os", "OS is Ubuntu 24.04", Status.FAIL, "Debian GNU/Linux 12 (bookworm)", "Ubuntu 24.04", "Debian GNU/Linux 12 (bookworm), expected Ubuntu 24.04"),
+    result(
+        "host.os",
+        "OS is Ubuntu 24.04",
+        Status.FAIL,
+        "Debian GNU/Linux 12 (bookworm)",
+        "Ubuntu 24.04",
+        "Debian GNU/Linux 12 (bookworm), expected Ubuntu 24.04",
+    ),
     HEALTHY[2],
     result("host.memory", "Memory", Status.FAIL, "2.0 GiB", ">= 8 GiB", "2.0 GiB RAM, need at least 8 GiB"),
     HEALTHY[4],
-    result("config.required-keys", "Bootstrap env: required keys", Status.WARN, "15/15 set", "all 15 required keys set", "KODEX_OPENAI_API_KEY is empty (the platform warns too)"),
+    result(
+        "config.required-keys",
+        "Bootstrap env: required keys",
+        Status.WARN,
+        "15/15 set",
+        "all 15 required keys set",
+        "KODEX_OPENAI_API_KEY is empty (the platform warns too)",
+    ),
 ]
 
 
-def recorded_session(name: str, results: Iterable[CheckResult], *, go: bool | None, reasons: tuple[str, ...] = ()) -> Path:
+def recorded_session(
+    name: str, results: Iterable[CheckResult], *, go: bool | None, reasons: tuple[str, ...] = ()
+) -> Path:
     directory = SNAP_ROOT / name
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     store = EvidenceStore(directory / STORE_FILE)
-    events: list[Event] = [SessionOpened("5e55100abcde", "codex@203.0.113.10:22", "codex-k8s MVP e2e regression gate")]
+    events: list[Event] = [
+        SessionOpened("5e55100abcde", "codex@203.0.113.10:22", "codex-k8s MVP e2e regression gate")
+    ]
     events += [CheckFinished(r) for r in results]
     if go is not None:
         events.append(VerdictChanged(go, reasons))

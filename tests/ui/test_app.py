@@ -29,7 +29,13 @@ async def test_keys_1_to_5_switch_panes() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_gate(pilot)
         tabs = app.query_one(TabbedContent)
-        for key, pane in [("2", "scenarios"), ("3", "logs"), ("4", "security"), ("5", "signoff"), ("1", "preflight")]:
+        for key, pane in [
+            ("2", "scenarios"),
+            ("3", "logs"),
+            ("4", "security"),
+            ("5", "signoff"),
+            ("1", "preflight"),
+        ]:
             await pilot.press(key)
             assert tabs.active == pane
 

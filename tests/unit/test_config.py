@@ -39,7 +39,9 @@ def test_good_config_resolves_relative_paths_against_the_file(tmp_path: Path) ->
     assert settings.target_label == "codex@203.0.113.10:22"
 
 
-def test_token_comes_from_the_environment_not_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_token_comes_from_the_environment_not_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = load_settings(write(tmp_path, GOOD))
     assert settings.github is not None
     monkeypatch.delenv("GATEROOM_GITHUB_TOKEN", raising=False)
@@ -55,12 +57,27 @@ def test_token_comes_from_the_environment_not_the_file(tmp_path: Path, monkeypat
     [
         ("hosts = [", r"gateroom\.toml: not valid TOML"),
         ("", r"gateroom\.toml: hosts: Field required"),
-        ('[[hosts]]\nname="a"\naddress="h"\nport="22x"', r"hosts\[0\]\.port: Input should be a valid integer"),
-        ('[[hosts]]\nname="a"\naddress="h"\nport=70000', r"hosts\[0\]\.port: Input should be less than or equal to 65535"),
+        (
+            '[[hosts]]\nname="a"\naddress="h"\nport="22x"',
+            r"hosts\[0\]\.port: Input should be a valid integer",
+        ),
+        (
+            '[[hosts]]\nname="a"\naddress="h"\nport=70000',
+            r"hosts\[0\]\.port: Input should be less than or equal to 65535",
+        ),
         ('[[hosts]]\nname="a"\naddress="h"\nfoo=1', r"hosts\[0\]\.foo: unknown key"),
-        ('[[hosts]]\nname="a"\naddress="h"\n[[hosts]]\nname="a"\naddress="i"', r"host name 'a' is used twice"),
-        ('[[hosts]]\nname="a"\naddress="h"\n[github]\nproject_repos=["nope"]', r"github\.project_repos: 'nope' is not owner/name"),
-        ('[[hosts]]\nname="a"\naddress="h"\n[thresholds]\nmin_cpus=0', r"thresholds\.min_cpus: Input should be greater than or equal to 1"),
+        (
+            '[[hosts]]\nname="a"\naddress="h"\n[[hosts]]\nname="a"\naddress="i"',
+            r"host name 'a' is used twice",
+        ),
+        (
+            '[[hosts]]\nname="a"\naddress="h"\n[github]\nproject_repos=["nope"]',
+            r"github\.project_repos: 'nope' is not owner/name",
+        ),
+        (
+            '[[hosts]]\nname="a"\naddress="h"\n[thresholds]\nmin_cpus=0',
+            r"thresholds\.min_cpus: Input should be greater than or equal to 1",
+        ),
     ],
 )
 def test_every_problem_is_one_line_naming_file_and_key(tmp_path: Path, text: str, message: str) -> None:

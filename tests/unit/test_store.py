@@ -1,3 +1,4 @@
+import itertools
 import json
 import multiprocessing
 from pathlib import Path
@@ -18,7 +19,7 @@ def test_records_chain_and_verify(tmp_path: Path) -> None:
     rows = store.records()
     assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5, 6]
     assert rows[0]["prev_hash"] == GENESIS
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(rows, rows[1:], strict=False))
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(rows))
     report = store.verify()
     assert report.ok and report.count == 6 and report.head == rows[-1]["hash"] == store.head()
 
@@ -31,7 +32,9 @@ def test_any_edit_breaks_the_chain(tmp_path: Path, field: str) -> None:
     store.flush()
     data = json.loads((tmp_path / "evidence.json").read_text())
     doc = data["records"]["3"]
-    doc[field] = {"i": 99} if field == "payload" else (7 if field == "seq" else ("x" if field != "ts" else 1.0))
+    doc[field] = (
+        {"i": 99} if field == "payload" else (7 if field == "seq" else ("x" if field != "ts" else 1.0))
+    )
     (tmp_path / "evidence.json").write_text(json.dumps(data))
     report = store.verify()
     assert not report.ok

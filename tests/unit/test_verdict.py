@@ -5,7 +5,9 @@ from backends.verdict import compute_verdict
 
 
 def result(check_id: str, status: Status, reason: str = "") -> CheckResult:
-    return CheckResult(check_id=check_id, area="host", title=check_id, status=status, target="vps", reason=reason)
+    return CheckResult(
+        check_id=check_id, area="host", title=check_id, status=status, target="vps", reason=reason
+    )
 
 
 def state_with(*results: CheckResult) -> GateState:
@@ -22,7 +24,9 @@ def test_all_pass_is_go() -> None:
 
 
 def test_a_failed_check_is_no_go_and_named() -> None:
-    state = state_with(result("host.os", Status.FAIL, "Debian 12, expected Ubuntu 24.04"), result("host.cpu", Status.PASS))
+    state = state_with(
+        result("host.os", Status.FAIL, "Debian 12, expected Ubuntu 24.04"), result("host.cpu", Status.PASS)
+    )
     verdict = compute_verdict(state, expected_checks=2)
     assert not verdict.go
     assert verdict.reasons == ("check vps/host.os FAIL: Debian 12, expected Ubuntu 24.04",)
@@ -41,7 +45,9 @@ def test_checks_that_have_not_run_block() -> None:
 
 
 def test_skipped_or_errored_checks_block() -> None:
-    state = state_with(result("host.ssh", Status.ERROR, "refused"), result("host.os", Status.SKIP, "host not reachable"))
+    state = state_with(
+        result("host.ssh", Status.ERROR, "refused"), result("host.os", Status.SKIP, "host not reachable")
+    )
     assert len(compute_verdict(state).reasons) == 2
 
 
@@ -60,7 +66,12 @@ def test_scenarios_by_priority() -> None:
 
 
 def test_broken_chain_and_secret_findings_block() -> None:
-    verdict = compute_verdict(GateState(), chain_ok=False, chain_problem="record 3: content does not match its hash", secret_findings=2)
+    verdict = compute_verdict(
+        GateState(),
+        chain_ok=False,
+        chain_problem="record 3: content does not match its hash",
+        secret_findings=2,
+    )
     assert verdict.reasons == (
         "evidence chain broken: record 3: content does not match its hash",
         "secret scan found 2 secret(s) in the evidence",

@@ -31,10 +31,16 @@ class CoverageView(ModalScreen[None]):
         exercised = sum(1 for r in self.rows if r.status == "EXERCISED")
         uncovered = [r.label for r in self.rows if r.status == "UNCOVERED"]
         summary = f"Label coverage: {exercised}/{len(self.rows)} exercised in this session"
-        summary += f" · uncovered by the plan: {', '.join(uncovered)}" if uncovered else " · every label is covered by the plan"
+        summary += (
+            f" · uncovered by the plan: {', '.join(uncovered)}"
+            if uncovered
+            else " · every label is covered by the plan"
+        )
         with Vertical():
             yield Static(summary, id="coverage-summary")
-            table: DataTable[Text | str] = DataTable(id="coverage-table", cursor_type="row", zebra_stripes=True)
+            table: DataTable[Text | str] = DataTable(
+                id="coverage-table", cursor_type="row", zebra_stripes=True
+            )
             yield table
 
     def on_mount(self) -> None:

@@ -57,7 +57,9 @@ class PreflightPane(GatePane):
             self._statuses[key] = str(result.status) if result else "PENDING"
         self._summarise()
 
-    def _cells(self, planned: PlannedCheck, result: CheckResult | None, override: str | None = None) -> tuple[Text | str, ...]:
+    def _cells(
+        self, planned: PlannedCheck, result: CheckResult | None, override: str | None = None
+    ) -> tuple[Text | str, ...]:
         status = override or (str(result.status) if result else "PENDING")
         observed = result.observed if result else ""
         if result and result.status not in {Status.PASS} and result.reason:
@@ -85,7 +87,7 @@ class PreflightPane(GatePane):
             counts[status] = counts.get(status, 0) + 1
         order = ["PASS", "WARN", "FAIL", "ERROR", "SKIP", "RUNNING", "PENDING"]
         parts = [Text.assemble(status_text(s, 0), f" {counts[s]}") for s in order if counts.get(s)]
-        summary = Text.assemble(f"Preflight: {len(self._statuses)} checks  ", *Text("  ").join(parts))
+        summary = Text.assemble(f"Preflight: {len(self._statuses)} checks  ", Text("  ").join(parts))
         self.query_one("#preflight-summary", Static).update(summary)
 
     def action_rerun_all(self) -> None:

@@ -36,7 +36,9 @@ def _facts(scenario: Scenario, state: ScenarioState | None) -> Text:
     facts = {**latest, **ev}
     lines = Text()
     lines.append(f"{scenario.id}  {scenario.title}\n", style="bold")
-    lines.append(f"group {scenario.group} ({GROUPS[scenario.group]}) · {scenario.priority} · {scenario.mode}\n")
+    lines.append(
+        f"group {scenario.group} ({GROUPS[scenario.group]}) · {scenario.priority} · {scenario.mode}\n"
+    )
     lines.append(f"expected: {scenario.expected or '—'}\n")
     if state:
         lines.append("status: ")
@@ -68,7 +70,13 @@ def _facts(scenario: Scenario, state: ScenarioState | None) -> Text:
 class ScenarioDetail(ModalScreen[None]):
     DEFAULT_CSS = """
     ScenarioDetail { align: center middle; }
-    ScenarioDetail > VerticalScroll { width: 96%; height: 92%; border: round $accent; background: $surface; padding: 0 1; }
+    ScenarioDetail > VerticalScroll {
+        width: 96%;
+        height: 92%;
+        border: round $accent;
+        background: $surface;
+        padding: 0 1;
+    }
     """
     BINDINGS = [Binding("escape,q", "close", "Close")]
 

@@ -94,7 +94,14 @@ class ScenariosPane(GatePane):
         total = len(scenario.checklist) if scenario.mode == "manual" else len(scenario.steps)
         done = sum(1 for s in st.steps.values() if s.status == "PASS") if st else 0
         duration = f"{st.duration_s:.1f}s" if st and st.duration_s else ""
-        return (status_text(self._status(scenario)), scenario.id, scenario.priority, scenario.title, f"{done}/{total}", duration)
+        return (
+            status_text(self._status(scenario)),
+            scenario.id,
+            scenario.priority,
+            scenario.title,
+            f"{done}/{total}",
+            duration,
+        )
 
     def _rebuild(self) -> None:
         table = self.table
@@ -116,7 +123,7 @@ class ScenariosPane(GatePane):
         parts = [Text.assemble(status_text(s, 0), f" {counts[s]}") for s in order if counts.get(s)]
         active = [f"{k}={v}" for k, v in self.filters.items() if v != "all"]
         filt = f"  filter {' '.join(active)}" if active else ""
-        summary = Text.assemble(f"Scenarios {len(self._scenarios())}  ", *Text("  ").join(parts), filt)
+        summary = Text.assemble(f"Scenarios {len(self._scenarios())}  ", Text("  ").join(parts), filt)
         self.query_one("#scenario-summary", Static).update(summary)
 
     def on_gate_event(self, event: Event) -> None:

@@ -44,7 +44,13 @@ class SignoffPane(GatePane):
             reasons.update("")
             return
         label = verdict.label
-        head.update(Text.assemble("Recommendation: ", (f" {label} ", STATUS_STYLE[label]), "   (the owner decides; the decision form arrives with sign-off)"))
+        head.update(
+            Text.assemble(
+                "Recommendation: ",
+                (f" {label} ", STATUS_STYLE[label]),
+                "   (the owner decides; the decision form arrives with sign-off)",
+            )
+        )
         if verdict.reasons:
             reasons.update(Text("\n").join(Text(f"• {r}") for r in verdict.reasons))
         else:
