@@ -33,9 +33,7 @@ register(
     "some catalogue labels are absent from the repositories",
     ["github.labels"],
 )
-register(
-    "github.no-branch-protection", "github", "main has no branch protection", ["github.branch-protection"]
-)
+register("github.no-branch-protection", "github", "main has no branch protection", ["sec.branch-protection"])
 register(
     "github.webhook-missing",
     "github",
@@ -180,7 +178,9 @@ class GitHubState:
 
     def visible_labels(self, repo: str) -> list[Label]:
         r = self.repo(repo)
-        hidden = set(MISSING_LABELS) - r.created_labels if self.faults.active("github.labels-missing") else set()
+        hidden = (
+            set(MISSING_LABELS) - r.created_labels if self.faults.active("github.labels-missing") else set()
+        )
         return [label for name, label in r.labels.items() if name not in hidden]
 
     def hooks(self, repo: str) -> list[Hook]:
@@ -204,7 +204,9 @@ class GitHubState:
         return self.issue(repo, number).body
 
     # -- changes (each one GitHub would deliver to a webhook) --------------------------------------
-    def create_issue(self, repo: str, title: str, body: str, *, actor: str, labels: Iterable[str] = ()) -> int:
+    def create_issue(
+        self, repo: str, title: str, body: str, *, actor: str, labels: Iterable[str] = ()
+    ) -> int:
         r = self.repo(repo)
         number = len(r.issues) + 1
         r.issues[number] = Issue(number, title, body, actor)
