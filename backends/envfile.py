@@ -10,8 +10,9 @@ The platform has two readers, and they disagree on purpose-free details, so ever
 * `shell_value` — the shell bootstrap's view: the file is `source`d by bash under `set -euo pipefail`
   with `set -a`. Double-quoted and bare words expand `$VAR` / `${VAR}` (earlier keys of the file first,
   then the given environment); single quotes are literal; `\\` escapes `\\"`, `\\\\`, `\\$` and `` \\` ``
-  inside double quotes and any character outside quotes; ` #` starts a comment after a bare word; a
-  quote left open runs on to the next lines.
+  inside double quotes and any character outside quotes; `$'...'` takes C escapes (`\\t`, `\\x41`,
+  `\\'`) and `$"..."` reads as `"..."`; ` #` starts a comment after a bare word; a quote left open
+  runs on to the next lines.
 
 Lines bash would reject (not an assignment, an invalid name, spaces around `=`, extra words, an
 unterminated quote, command substitution) and lines the Go parser rejects become `EnvProblem`s with
@@ -182,6 +183,22 @@ _ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
 _BLANKS = " \t"
 _META = set(";&|<>()`")
 _DQ_ESCAPABLE = set('"\\$`')
+_HEX_DIGITS = {"u": r"[0-9A-Fa-f]{1,4}", "U": r"[0-9A-Fa-f]{1,8}"}
+_ANSI_SIMPLE = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "a": "\a",
+    "b": "\b",
+    "e": "\x1b",
+    "E": "\x1b",
+    "f": "\f",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "?": "?",
+}
 
 
 class _ShellError(Exception):
@@ -247,6 +264,10 @@ class _Shell:
                 else:
                     out.append(t[i + 1])
                     i += 2
+            elif c == "$" and t[i + 1 : i + 2] == "'":
+                i = self._ansi_c(i + 2, out)
+            elif c == "$" and t[i + 1 : i + 2] == '"':
+                i = self._double(i + 2, out, w)  # $"..." is a locale-translated "...": the same text
             elif c == "$":
                 i = self._dollar(i, out, w)
             elif c in _META:
@@ -267,6 +288,40 @@ class _Shell:
         w.value = "".join(out)
         w.end = i
         return w
+
+    def _ansi_c(self, i: int, out: list[str]) -> int:
+        """bash's $'...': backslash escapes as in C, no expansion; i is just past the opening quote."""
+        t = self.text
+        n = len(t)
+        while i < n:
+            c = t[i]
+            if c == "'":
+                return i + 1
+            if c != "\\" or i + 1 >= n:
+                out.append(c)
+                i += 1
+                continue
+            e = t[i + 1]
+            if e in _ANSI_SIMPLE:
+                out.append(_ANSI_SIMPLE[e])
+                i += 2
+            elif e == "x" and (m := re.match(r"[0-9A-Fa-f]{1,2}", t[i + 2 : i + 4])):
+                out.append(chr(int(m.group(), 16)))
+                i += 2 + m.end()
+            elif e in "uU" and (m := re.match(_HEX_DIGITS[e], t[i + 2 :])):
+                out.append(chr(int(m.group(), 16)))
+                i += 2 + m.end()
+            elif e in "01234567":
+                m = re.match(r"[0-7]{1,3}", t[i + 1 :])
+                assert m is not None
+                out.append(chr(int(m.group(), 8) & 0xFF))
+                i += 1 + m.end()
+            else:  # an unknown escape keeps its backslash
+                out.append(c + e)
+                i += 2
+        raise _ShellError(
+            "unterminated $'...' quote: bash fails with \"unexpected EOF while looking for matching `''\""
+        )
 
     def _double(self, i: int, out: list[str], w: _Word) -> int:
         t = self.text

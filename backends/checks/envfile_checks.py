@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backends.checks.envsource import EnvSource
 from backends.checks.registry import CheckContext, Outcome, Scope, check, failed, passed, warned
-from backends.envfile import REQUIRED_KEYS, is_placeholder, parse_env
+from backends.envfile import REQUIRED_KEYS, EnvFile, is_placeholder, parse_env
 
 
 def _source(ctx: CheckContext) -> EnvSource:
@@ -13,18 +13,24 @@ def _source(ctx: CheckContext) -> EnvSource:
     return source
 
 
+def _value(env: EnvFile, key: str) -> str:
+    """The preflight's view of a key; installations bootstrapped before the KODEX_ rename spell
+    the platform's keys CODEXK8S_*, which the platform still reads."""
+    value = env.get(key)
+    if not value and key.startswith("KODEX_"):
+        value = env.get("CODEXK8S_" + key.removeprefix("KODEX_"))
+    return value
+
+
 @check("config.required-keys", area="config", title="Bootstrap env: required keys", scope=Scope.ENV)
 async def required_keys(ctx: CheckContext) -> Outcome:
     source = _source(ctx)
     if source.text is None:
         return failed(source.error or "env file not readable", command=f"read {source.path}")
     env = parse_env(source.text)
-    missing = [k for k in REQUIRED_KEYS if k not in env.entries or not env.entries[k].platform_value]
-    placeholders = [
-        k
-        for k in REQUIRED_KEYS
-        if k in env.entries and k not in missing and is_placeholder(env.entries[k].platform_value)
-    ]
+    values = {k: _value(env, k) for k in REQUIRED_KEYS}
+    missing = [k for k, v in values.items() if not v.strip()]
+    placeholders = [k for k, v in values.items() if k not in missing and is_placeholder(v)]
     present = len(REQUIRED_KEYS) - len(missing) - len(placeholders)
     observed = f"{present}/{len(REQUIRED_KEYS)} set"
     expected = f"all {len(REQUIRED_KEYS)} required keys set"
@@ -38,6 +44,6 @@ async def required_keys(ctx: CheckContext) -> Outcome:
         if placeholders:
             parts.append("placeholder " + ", ".join(placeholders))
         return failed("; ".join(parts), observed, expected, **out)
-    if "KODEX_OPENAI_API_KEY" not in env.entries or not env.entries["KODEX_OPENAI_API_KEY"].platform_value:
+    if not _value(env, "KODEX_OPENAI_API_KEY").strip():
         return warned("KODEX_OPENAI_API_KEY is empty (the platform warns too)", observed, expected, **out)
     return passed(observed, expected, **out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from backends.checks.hostrun import run
 from backends.checks.registry import CheckContext, Outcome, Scope, check, failed, passed
 from backends.host import CommandResult
 
@@ -9,8 +10,7 @@ GIB = 1024**3
 
 
 async def _run(ctx: CheckContext, command: str) -> CommandResult:
-    assert ctx.host is not None
-    return await ctx.host.run(command)
+    return await run(ctx, command)
 
 
 def parse_os_release(text: str) -> dict[str, str]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
+
+from backends.sandbox.faults import FaultSet
+from backends.sandbox.platform_labels import catalogue
 
 _ALNUM = string.ascii_letters + string.digits
 
@@ -46,5 +50,47 @@ KODEX_INTERNAL_REGISTRY_HOST="127.0.0.1:5000"
 KODEX_WORKER_RUN_NAMESPACE_PREFIX="codex-issue"
 KODEX_WORKER_RUN_SERVICE_ACCOUNT="codex-runner"
 KODEX_GITHUB_WEBHOOK_EVENTS="push,pull_request,issues,issue_comment,pull_request_review,pull_request_review_comment"
+KODEX_JWT_TTL="15m"
+KODEX_MCP_TOKEN_TTL="24h"
+KODEX_SSH_PORT="22"
+KODEX_LETSENCRYPT_SERVER="https://acme-v02.api.letsencrypt.org/directory"
+KODEX_GIT_BOT_USERNAME="codex-bot"
+KODEX_GIT_BOT_MAIL="codex-bot@{domain}"
+
+# Label catalogue (labels-as-vars)
 """
+    text += "".join(f'{label_key(label)}="{label}"\n' for label in catalogue())
     return text, secret_values
+
+
+def label_key(label: str) -> str:
+    """The env key that configures a label: `run:intake:revise` → KODEX_RUN_INTAKE_REVISE_LABEL."""
+    return "KODEX_" + re.sub(r"[^A-Z0-9]+", "_", label.upper()).strip("_") + "_LABEL"
+
+
+def _set(text: str, key: str, value: str) -> str:
+    line = f'{key}="{value}"'
+    pattern = re.compile(rf"^{key}=.*$", re.M)
+    return pattern.sub(lambda _m: line, text) if pattern.search(text) else text + line + "\n"
+
+
+def _get(text: str, key: str) -> str:
+    m = re.search(rf'^{key}="([^"\n]*)"', text, re.M)
+    return m.group(1) if m else ""
+
+
+def apply_env_faults(text: str, faults: FaultSet) -> str:
+    """The env file as a faulty bootstrap config would have it (`env.*` faults); values stay secret."""
+    if faults.active("env.missing-key"):
+        text = re.sub(r"^KODEX_GITHUB_OAUTH_CLIENT_ID=.*\n", "", text, flags=re.M)
+    if faults.active("env.placeholder"):
+        text = _set(text, "KODEX_BOOTSTRAP_OWNER_EMAIL", "owner@example.com")
+    if faults.active("env.bad-email"):
+        text = _set(text, "KODEX_LETSENCRYPT_EMAIL", "ops-at-" + _get(text, "KODEX_PRODUCTION_DOMAIN"))
+    if faults.active("env.syntax"):
+        text = text.replace('KODEX_JWT_TTL="15m"', 'KODEX_JWT_TTL = "15m"')
+    if faults.active("env.label-duplicate"):
+        text = _set(text, label_key("run:qa"), "run:dev")
+    if faults.active("env.secret-echo"):
+        text = _set(text, "KODEX_GIT_BOT_USERNAME", _get(text, "KODEX_GIT_BOT_TOKEN"))
+    return text

@@ -41,8 +41,10 @@ class SandboxVps:
         self.workdir = Path(workdir)
         self.faults = faults
         self.user = user
-        self.facts = VpsFacts.build(faults, env_file_text)
+        self.facts = VpsFacts.build(faults, env_file_text, user=user)
         self.journal = Journal()  # `journalctl -f` streams from here (see vps_journal)
+        #: seconds each command takes to answer, as over a real network to a real host (benchmarks)
+        self.latency_s = 0.0
         self._server: asyncssh.SSHAcceptor | None = None
         self._connections: list[asyncssh.SSHServerConnection] = []
         self.endpoint: VpsEndpoint | None = None
@@ -65,6 +67,8 @@ class SandboxVps:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> VpsEndpoint:
         host_key, client_key, authorized = self._keys()
+        self.facts.set_authorized_key(authorized.read_text())
+        self.facts.set_key_paths(str(client_key), f"{client_key}.pub", self.faults)
         self._server = await asyncssh.create_server(
             self._make_server,
             host,
@@ -103,6 +107,8 @@ class SandboxVps:
         if query is not None and query.follow:  # a stream, not a one-shot reply
             await serve_journalctl(self.journal, process, query)
             return
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
         reply = answer(self.facts, cmdline)
         process.stdout.write(reply.stdout)
         process.stderr.write(reply.stderr)
