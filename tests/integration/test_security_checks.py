@@ -1,0 +1,111 @@
+"""The security checks on the sandbox, through the real adapters: on the healthy world every one
+passes; each security fault fails exactly the checks it names (and no other check of the gate).
+
+Every world runs the gate's checks (not the scenarios) against its own sandbox; the worlds run side
+by side, one sandbox per fault, started once for the module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from backends.checks.registry import REGISTRY
+from backends.gate import open_demo_gate
+from backends.results import CheckResult, Status, Verdict
+from backends.sandbox.faults import CATALOGUE
+from backends.signoff import pane_of
+
+SECURITY_IDS = {cid for cid, spec in REGISTRY.items() if pane_of(spec.area) == "security"}
+SECURITY_FAULTS = sorted(n for n, f in CATALOGUE.items() if set(f.breaks) & SECURITY_IDS)
+OK = {Status.PASS, Status.WARN}
+
+Outcome = tuple[dict[str, CheckResult], Verdict]
+
+
+async def _checks_with(fault: str | None, root: Path) -> Outcome:
+    gate = await open_demo_gate(root / (fault or "healthy"), [fault] if fault else [])
+    try:
+        await gate.engine.run_checks()
+        return dict(gate.session.state.checks), gate.engine.verdict()
+    finally:
+        await gate.aclose()
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str | None, Outcome]:
+    root = tmp_path_factory.mktemp("security")
+    wanted: list[str | None] = [None, *SECURITY_FAULTS]
+
+    async def all_of_them() -> list[Outcome]:
+        return await asyncio.gather(*(_checks_with(f, root) for f in wanted))
+
+    return dict(zip(wanted, asyncio.run(all_of_them()), strict=True))
+
+
+# the scenarios are not run here: only the checks' share of the verdict is asserted
+def _failing(results: dict[str, CheckResult]) -> set[str]:
+    return {r.check_id for r in results.values() if r.status not in OK}
+
+
+def test_the_relevant_faults_are_all_there() -> None:
+    wanted = {
+        "platform.agent-reads-secrets",
+        "platform.secret-in-log",
+        "platform.secret-in-comment",
+        "github.no-branch-protection",
+        "platform.duplicate-run-on-redelivery",
+        "platform.namespace-not-cleaned",
+        "cluster.netpol-missing",
+    }
+    assert wanted <= set(SECURITY_FAULTS)
+    for fault in SECURITY_FAULTS:
+        assert set(CATALOGUE[fault].breaks) & SECURITY_IDS <= set(REGISTRY), fault
+
+
+def test_healthy_sandbox_passes_every_security_check(outcomes: dict[str | None, Outcome]) -> None:
+    results, verdict = outcomes[None]
+    security = {r.check_id: r for r in results.values() if r.check_id in SECURITY_IDS}
+    assert set(security) == SECURITY_IDS
+    assert {
+        cid: (str(r.status), r.reason) for cid, r in security.items() if r.status is not Status.PASS
+    } == {}
+    assert [r for r in verdict.reasons if r.startswith("check ")] == []
+
+
+@pytest.mark.parametrize("fault", SECURITY_FAULTS)
+def test_fault_fails_exactly_its_checks(outcomes: dict[str | None, Outcome], fault: str) -> None:
+    results, verdict = outcomes[fault]
+    named = set(CATALOGUE[fault].breaks) & set(REGISTRY)
+    assert _failing(results) == named, {r.check_id: r.reason for r in results.values() if r.status not in OK}
+    blocking = {r.split()[1].split("/", 1)[1] for r in verdict.reasons if r.startswith("check ")}
+    assert blocking == named
+    for result in results.values():
+        if result.check_id in named:
+            assert result.status is Status.FAIL, (result.check_id, result.status, result.reason)
+            assert result.reason and "\n" not in result.reason
+
+
+def test_rbac_matrix_names_the_secret_answers(outcomes: dict[str | None, Outcome]) -> None:
+    results, _ = outcomes["platform.agent-reads-secrets"]
+    matrix = next(r for r in results.values() if r.check_id == "sec.rbac-agents")
+    wrong = [line for line in matrix.output.splitlines() if line.endswith("WRONG")]
+    assert wrong and all(" secrets " in line and "answer=allowed" in line for line in wrong)
+    assert "codex-runner may get secrets" in matrix.reason
+
+
+def test_leak_findings_carry_kind_place_and_fingerprint_only(outcomes: dict[str | None, Outcome]) -> None:
+    for fault, check_id in (
+        ("platform.secret-in-log", "sec.leaks-logs"),
+        ("platform.secret-in-comment", "sec.leaks-comments"),
+        ("cluster.secret-in-configmap", "sec.leaks-cluster"),
+        ("cluster.secret-in-event", "sec.leaks-cluster"),
+        ("cluster.secret-env-plain", "sec.secret-env"),
+    ):
+        results, _ = outcomes[fault]
+        result = next(r for r in results.values() if r.check_id == check_id)
+        lines = result.output.splitlines()
+        assert lines and all("sha256:" in line for line in lines), (fault, result.output)
+        assert "secret(s) found" in result.reason
