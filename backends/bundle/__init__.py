@@ -1,0 +1,1 @@
+"""The evidence bundle: what `gateroom export` writes and `gateroom verify` checks."""

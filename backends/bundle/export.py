@@ -1,0 +1,112 @@
+"""`gateroom export`: the session's evidence as a bundle directory or a .tar.gz.
+
+Nothing is written until the whole bundle is built and scanned: a secret anywhere stops the export
+(naming where), and a half-written bundle never exists under the target name.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from backends.bundle.content import build_files
+from backends.bundle.errors import BundleError
+from backends.bundle.manifest import MANIFEST, build_manifest
+from backends.bundle.scan import scan
+from backends.decision import session_excerpts
+from backends.evidence.chain import GENESIS, verify_chain
+from backends.evidence.store import EvidenceStore, StoreError
+from backends.session import STORE_FILE
+from backends.signoff import fold
+
+ARCHIVE_SUFFIX = ".tar.gz"
+ARCHIVE_MTIME = 0  # archive members carry no clock, so the same bundle gives the same archive
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    files: int
+    records: int
+    digest: str
+
+
+def is_archive(path: Path) -> bool:
+    return path.name.endswith(ARCHIVE_SUFFIX)
+
+
+def bundle_files(session_dir: Path, known_secrets: Iterable[str] = ()) -> dict[str, bytes]:
+    store_path = Path(session_dir) / STORE_FILE
+    if not store_path.is_file():
+        raise BundleError(f"{session_dir}: no session here (no {STORE_FILE})")
+    try:
+        records = EvidenceStore(store_path).records()
+    except StoreError as exc:
+        raise BundleError(str(exc)) from exc
+    report = verify_chain(records)
+    if not report.ok:
+        raise BundleError(f"{store_path}: the evidence chain is broken: {report.problem}")
+    files = build_files(records, session_excerpts(session_dir))
+    hits = scan(files, known_secrets)
+    if hits:
+        more = f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""
+        raise BundleError(f"secret found, nothing written: {hits[0]}{more}")
+    manifest = build_manifest(
+        files,
+        session=fold(records).session_id,
+        head=records[-1]["hash"] if records else GENESIS,
+        records=len(records),
+    )
+    files[MANIFEST] = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()
+    return files
+
+
+def _write_dir(files: Mapping[str, bytes], out: Path) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, data in files.items():
+            target = tmp / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        os.rename(tmp, out)  # fails if `out` appeared meanwhile: never merge into someone's directory
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_archive(files: Mapping[str, bytes], out: Path) -> None:
+    root = out.name[: -len(ARCHIVE_SUFFIX)] or "bundle"
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+            for name, data in sorted(files.items()):
+                info = tarfile.TarInfo(f"{root}/{name}")
+                info.size, info.mtime, info.mode = len(data), ARCHIVE_MTIME, 0o644
+                tar.addfile(info, io.BytesIO(data))
+        os.link(tmp_name, out)  # like rename, but refuses to replace an existing file
+    finally:
+        os.unlink(tmp_name)
+
+
+def export_bundle(session_dir: Path, out: Path, known_secrets: Iterable[str] = ()) -> ExportResult:
+    out = Path(out)
+    if out.exists() or out.is_symlink():
+        raise BundleError(f"{out} already exists; choose a new path (a bundle is never overwritten)")
+    if not out.parent.is_dir():
+        raise BundleError(f"{out.parent} is not a directory")
+    files = bundle_files(session_dir, known_secrets)
+    manifest = json.loads(files[MANIFEST])
+    try:
+        (_write_archive if is_archive(out) else _write_dir)(files, out)
+    except FileExistsError as exc:
+        raise BundleError(f"{out} already exists; choose a new path") from exc
+    except OSError as exc:
+        raise BundleError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    return ExportResult(out, len(files), manifest["records"], manifest["digest"])

@@ -1,0 +1,103 @@
+"""A gate that follows a session another process is running: what every served terminal opens.
+
+The operator's app owns the engine and writes the evidence; a served terminal only reads it. Its
+state comes from the records on disk alone (polled, re-read when the file changes), so what a
+viewer sees is exactly what is recorded. What the served user does (a decision, a refused action)
+is written to the store and shows up on screen when it is read back, like everything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from backends.config import Settings, settings_from_dict
+from backends.engine import Engine
+from backends.events import Event, EventBus, event_from_record
+from backends.evidence.foreign import StorePoller
+from backends.gate import Gate
+from backends.plan.loader import load_plan
+from backends.redact import Redactor
+from backends.session import Session
+from backends.state import GateState
+
+POLL_INTERVAL_S = 0.25
+
+
+class StoreFollower(StorePoller):
+    """Applies records other processes (and this one) wrote to the state, and publishes them."""
+
+    def __init__(self, session: Session, bus: EventBus, interval: float = POLL_INTERVAL_S) -> None:
+        super().__init__(session, bus, interval)
+        self.seen = 0
+        self.replaying = False
+
+    def poll_sync(self) -> list[Event]:
+        """Read new records (blocking); returns their events, already applied to the state."""
+        if not self._changed():
+            return []
+        records = self.session.store.records()
+        fresh = records[self.seen :]
+        self.seen = len(records)
+        events = []
+        for record in fresh:
+            event = event_from_record(record["kind"], record["payload"])
+            if event is not None:
+                self.session.state.apply(event)
+                events.append(event)
+        return events
+
+    def publish(self, events: list[Event]) -> None:
+        self.replaying = True
+        try:
+            for event in events:
+                self.bus.publish(event)
+        finally:
+            self.replaying = False
+
+    async def poll(self) -> None:
+        self.publish(await asyncio.to_thread(self.poll_sync))
+
+
+@dataclass
+class WatchGate(Gate):
+    follower: StoreFollower | None = field(default=None)
+
+    async def aclose(self) -> None:
+        if self.follower is not None:
+            await self.follower.aclose()
+        await super().aclose()
+
+
+def _settings_for(state: GateState) -> Settings:
+    # The served terminal has no config file: describe the target as the session recorded it.
+    user, _, rest = state.target.rpartition("@")
+    address, _, port = rest.rpartition(":")
+    names = sorted({r.target for r in state.checks.values() if r.target and r.target != "local"})
+    host = {
+        "name": names[0] if names else "target",
+        "address": address or rest or "unknown",
+        "user": user or "codex",
+        "port": int(port) if port.isdigit() else 22,
+    }
+    return settings_from_dict({"hosts": [host]})
+
+
+async def open_watch_gate(session_dir: Path, operator: str) -> WatchGate:
+    session = Session(session_dir)
+    session.state = GateState()  # rebuilt by the follower from the file, as every later record is
+    bus = EventBus()
+    follower = StoreFollower(session, bus)
+
+    def write_own(event: Event) -> None:
+        if event.recorded and not follower.replaying:
+            session.store.append(event.kind, event.to_payload())
+
+    bus.subscribe(write_own)
+    await asyncio.to_thread(follower.poll_sync)
+    settings = _settings_for(session.state)
+    engine = Engine(settings, load_plan(None), session, bus, Redactor())
+    session.store.start()
+    follower.start()
+    return WatchGate(settings, session, engine, bus, operator=operator, follower=follower)

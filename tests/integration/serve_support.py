@@ -1,0 +1,117 @@
+"""Helpers for driving `gateroom serve` with a real asyncssh client: keys, a server, a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncssh
+
+from backends.serve.server import ServeRunner
+
+CONNECT_TIMEOUT_S = 10.0
+ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
+
+
+@dataclass
+class Keys:
+    owner: asyncssh.SSHKey
+    viewer: asyncssh.SSHKey
+    stranger: asyncssh.SSHKey
+    file: Path
+
+
+def make_keys(directory: Path) -> Keys:
+    owner, viewer, stranger = (asyncssh.generate_private_key("ssh-ed25519") for _ in range(3))
+    lines = [
+        "# role key comment",
+        "owner " + owner.export_public_key().decode().strip() + " alice@laptop",
+        "",
+        "viewer " + viewer.export_public_key().decode().strip(),
+    ]
+    path = directory / "keys.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return Keys(owner, viewer, stranger, path)
+
+
+@asynccontextmanager
+async def running_server(session_dir: Path, keys_file: Path) -> AsyncIterator[tuple[ServeRunner, int]]:
+    runner = ServeRunner(session_dir, keys_file)
+    port = await runner.start("127.0.0.1", 0)
+    try:
+        yield runner, port
+    finally:
+        await runner.aclose()
+
+
+async def connect(
+    runner: ServeRunner, port: int, key: asyncssh.SSHKey | None, **kw: object
+) -> asyncssh.SSHClientConnection:
+    return await asyncssh.connect(
+        "127.0.0.1",
+        port,
+        username="gate",
+        client_keys=[key] if key is not None else [],
+        known_hosts=([runner.host_key.convert_to_public()], [], []),
+        connect_timeout=CONNECT_TIMEOUT_S,
+        agent_path=None,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@dataclass
+class Terminal:
+    """A client terminal: everything the server drew, and keys to type."""
+
+    process: asyncssh.SSHClientProcess[bytes]
+    screen: bytearray = field(default_factory=bytearray)
+    _reader: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        async def read() -> None:
+            while data := await self.process.stdout.read(65536):
+                self.screen += data
+
+        self._reader = asyncio.get_running_loop().create_task(read())
+
+    def text(self) -> str:
+        return ANSI.sub(b"", bytes(self.screen)).decode("utf-8", "replace")
+
+    def clear(self) -> None:
+        self.screen.clear()
+
+    def type(self, keys: str) -> None:
+        self.process.stdin.write(keys.encode())
+
+    async def wait_for(self, needle: str, timeout: float = 20.0) -> float:
+        """Seconds until `needle` appears in what the server drew since the last clear()."""
+        start = time.monotonic()
+        raw = needle.encode()
+        polls = 0
+        # Raw bytes first (cheap); stripping escapes is for text a style change splits.
+        while raw not in self.screen and (polls % 20 or needle not in self.text()):
+            if time.monotonic() - start > timeout:
+                raise TimeoutError(f"{needle!r} not on screen after {timeout}s: {self.text()[-600:]!r}")
+            polls += 1
+            await asyncio.sleep(0.005)
+        return time.monotonic() - start
+
+    async def close(self) -> None:
+        self.process.stdin.write_eof()
+        self.process.close()
+        if self._reader is not None:
+            self._reader.cancel()
+
+
+async def open_terminal(conn: asyncssh.SSHClientConnection, size: tuple[int, int] = (100, 30)) -> Terminal:
+    process = await conn.create_process(
+        term_type="xterm-256color", term_size=size, encoding=None, env={"COLORTERM": "truecolor"}
+    )
+    terminal = Terminal(process)
+    terminal.start()
+    return terminal

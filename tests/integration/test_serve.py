@@ -1,0 +1,126 @@
+"""`gateroom serve` over real SSH on loopback: the owner decides by keystrokes, roles hold."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+import pytest
+
+from backends.decision import AUDIT_KINDS, digest_at
+from backends.events import ActionRecorded, DecisionRecorded, LoginRecorded, ScenarioFinished
+from backends.evidence.store import EvidenceStore
+from backends.serve.hostkey import HOST_KEY_FILE
+from backends.serve.keys import fingerprint
+from backends.session import STORE_FILE
+from tests.integration.serve_support import connect, make_keys, open_terminal, running_server
+from tests.unit.bundle_support import make_session
+
+
+async def records_where(
+    store: EvidenceStore, kind: str, timeout: float = 15.0, **match: object
+) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [
+            r
+            for r in await asyncio.to_thread(store.records)
+            if r["kind"] == kind and match.items() <= r["payload"].items()
+        ]
+        if found:
+            return found
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"no {kind} record within {timeout}s")
+
+
+async def test_owner_decides_go_by_keystrokes_and_roles_hold(tmp_path: Path) -> None:
+    session_dir = tmp_path / "session"
+    operator_store = make_session(session_dir)
+    keys = make_keys(tmp_path)
+    owner_fp = fingerprint(keys.owner)
+    async with running_server(session_dir, keys.file) as (runner, port):
+        # the owner: sign-off pane, a comment, GO, confirm
+        conn = await connect(runner, port, keys.owner)
+        term = await open_terminal(conn)
+        await term.wait_for("Gate Room", 30)
+        term.type("5")
+        await term.wait_for("Deciding as", 15)
+        term.type("c")
+        await asyncio.sleep(0.3)
+        term.type("bundle reviewed\r")
+        await asyncio.sleep(0.3)
+        term.type("g")
+        await term.wait_for("final for this evidence", 10)
+        term.type("y")
+        decisions = await records_where(operator_store, DecisionRecorded.kind)
+        term.clear()
+        await term.wait_for("bound to chain head", 10)  # the form gave way to the recorded decision
+        await term.close()
+        conn.close()
+
+        records = operator_store.records()
+        payload = decisions[0]["payload"]
+        assert (payload["decision"], payload["by"], payload["role"]) == ("GO", owner_fp, "owner")
+        assert payload["comment"] == "bundle reviewed"
+        index = next(i for i, r in enumerate(records) if r["hash"] == payload["chain_head"])
+        assert all(r["kind"] in AUDIT_KINDS for r in records[index + 1 :])
+        assert payload["bundle_digest"] == digest_at(session_dir, records[: index + 1])
+        logins = [r["payload"] for r in records if r["kind"] == LoginRecorded.kind]
+        assert {"fingerprint": owner_fp, "role": "owner", "accepted": True}.items() <= logins[0].items()
+        assert operator_store.verify().ok
+
+        # the operator's app keeps writing; a viewer sees the form-less pane and cannot decide
+        operator_store.append(ScenarioFinished.kind, ScenarioFinished("C3", "PASS", "P0").to_payload())
+        operator_store.flush()
+        viewer_conn = await connect(runner, port, keys.viewer)
+        viewer = await open_terminal(viewer_conn, size=(80, 24))
+        await viewer.wait_for("Gate Room", 30)
+        viewer.type("5")
+        await viewer.wait_for("STALE", 15)  # new evidence after the owner's GO
+        assert "Deciding as" not in viewer.text()
+        viewer.type("g")
+        refusals = await records_where(operator_store, ActionRecorded.kind, action="decide GO")
+        await viewer.close()
+        viewer_conn.close()
+        refusal = refusals[0]["payload"]
+        assert (refusal["role"], refusal["allowed"], refusal["fingerprint"]) == (
+            "viewer",
+            False,
+            fingerprint(keys.viewer),
+        )
+        assert len([r for r in operator_store.records() if r["kind"] == DecisionRecorded.kind]) == 1
+
+        # an unknown key and a password are both refused, and the refusal is on record
+        with pytest.raises(asyncssh.PermissionDenied):
+            await connect(runner, port, keys.stranger)
+        with pytest.raises(asyncssh.PermissionDenied):
+            await connect(runner, port, None, password="owner", preferred_auth="password")
+        stranger_fp = fingerprint(keys.stranger)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            refused = [
+                r["payload"]
+                for r in operator_store.records()
+                if r["kind"] == LoginRecorded.kind and not r["payload"]["accepted"]
+            ]
+            if any(p["fingerprint"] == stranger_fp for p in refused):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the refused key was not recorded")
+    assert operator_store.verify().ok
+
+
+async def test_host_key_is_generated_once_and_kept(tmp_path: Path) -> None:
+    session_dir = tmp_path / "session"
+    make_session(session_dir)
+    keys = make_keys(tmp_path)
+    async with running_server(session_dir, keys.file) as (first, _):
+        key = first.host_key_fingerprint()
+    async with running_server(session_dir, keys.file) as (second, _):
+        assert second.host_key_fingerprint() == key
+    assert (session_dir / HOST_KEY_FILE).stat().st_mode & 0o077 == 0
+    assert (session_dir / STORE_FILE).is_file()

@@ -1,0 +1,50 @@
+"""The Gate Room as a served terminal: `gateroom serve` runs this once per SSH session, on a PTY.
+
+    python -m tui.remote --session-dir DIR --role owner|viewer|operator --who FINGERPRINT
+
+It follows the session the operator's app is writing (it never runs checks itself) and acts as the
+connected key: a viewer only watches, an owner or operator may record the decision.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from backends.decision import Actor
+from backends.gate import Gate
+from backends.serve.keys import ROLES
+from backends.serve.watch import open_watch_gate
+from tui.app import GateRoomApp
+from tui.panes.base import RerunChecks
+
+
+class RemoteGateRoomApp(GateRoomApp):
+    def __init__(self, opener: Callable[[], Awaitable[Gate]], actor: Actor) -> None:
+        super().__init__(opener, autorun=False)
+        self.actor = actor
+        self.sub_title = f"{actor.role} {actor.who}"
+
+    def on_rerun_checks(self, message: RerunChecks) -> None:
+        message.stop()  # runs happen in the operator's own terminal, with its config and keys
+        self.notify("Checks run in the operator's terminal; this view follows its evidence.")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gateroom-remote")
+    parser.add_argument("--session-dir", type=Path, required=True)
+    parser.add_argument("--role", choices=ROLES, required=True)
+    parser.add_argument("--who", required=True)
+    args = parser.parse_args(argv)
+    app = RemoteGateRoomApp(lambda: open_watch_gate(args.session_dir, args.who), Actor(args.who, args.role))
+    app.run()
+    if app.exit_error:
+        print(f"gateroom: {app.exit_error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
