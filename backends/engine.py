@@ -1,4 +1,5 @@
-"""The engine: runs a plan's checks through the adapters, publishes events, computes the verdict.
+"""The engine: runs a plan's checks and scenarios through the adapters, publishes events, computes
+the verdict.
 
 Work items run as asyncio tasks, bounded by a semaphore; every item has an overall deadline on top
 of the adapters' own timeouts, so a stuck peer can never hang the gate.
@@ -11,18 +12,23 @@ import time
 from dataclasses import dataclass
 
 from backends import checks as _checks  # noqa: F401 - registers the built-in checks
+from backends.checks.area_needs import AREA_NEEDS
 from backends.checks.envsource import EnvSource, read_local, read_remote
 from backends.checks.registry import CheckContext, CheckSpec, Outcome, Scope, select
+from backends.cluster import ClusterAdapter
 from backends.config import HostSettings, Settings
 from backends.envfile import parse_env
 from backends.errors import AdapterError, GateError
 from backends.events import CheckFinished, CheckStarted, EventBus, Progress, RunFinished, VerdictChanged
+from backends.github import GitHubAdapter
 from backends.host import HostAdapter
 from backends.logs.setup import log_sources
 from backends.logs.source import LogSource
 from backends.plan.model import Plan
 from backends.redact import Redactor, is_secret_key
 from backends.results import CheckResult, Status, Verdict
+from backends.scenarios.runner import ScenarioRunner
+from backends.scenarios.world import GateWorld
 from backends.session import Session
 from backends.verdict import compute_verdict
 
@@ -40,7 +46,14 @@ class PlannedCheck:
 
 class Engine:
     def __init__(
-        self, settings: Settings, plan: Plan, session: Session, bus: EventBus, redactor: Redactor
+        self,
+        settings: Settings,
+        plan: Plan,
+        session: Session,
+        bus: EventBus,
+        redactor: Redactor,
+        *,
+        github_token: str | None = None,
     ) -> None:
         self.settings = settings
         self.plan = plan
@@ -51,6 +64,20 @@ class Engine:
         self.hosts = {h.name: HostAdapter(h, redact=redactor.redact) for h in settings.hosts}
         self._host_pool = asyncio.Semaphore(settings.concurrency)
         self._env_sources: dict[str, EnvSource] = {}
+        self.github = (
+            GitHubAdapter(settings.github, redactor, token=github_token, on_wait=self._waiting)
+            if settings.github is not None
+            else None
+        )
+        self.cluster = ClusterAdapter(settings.cluster, redactor) if settings.cluster is not None else None
+        self.scenarios: ScenarioRunner | None = None
+        if self.github is not None and self.cluster is not None and settings.github is not None:
+            world = GateWorld(self.github, self.cluster, settings.github, redactor)
+            self.scenarios = ScenarioRunner(plan, world, bus, session.state)
+
+    def _waiting(self, message: str) -> None:
+        # called from the adapter's worker thread while it waits out a rate limit
+        self.bus.publish(Progress(message, 0, 0))
 
     # -- what will run ---------------------------------------------------------------------
     def _env_targets(self) -> list[str]:
@@ -78,7 +105,20 @@ class Engine:
                             f"{target}/{spec.check_id}", spec.check_id, spec.area, spec.title, target
                         )
                     )
+        for spec in self._global_specs():
+            planned.append(
+                PlannedCheck(f"{spec.area}/{spec.check_id}", spec.check_id, spec.area, spec.title, spec.area)
+            )
         return planned
+
+    def _global_specs(self) -> list[CheckSpec]:
+        """GLOBAL checks whose adapters are configured: a gate without a cluster has no cluster checks."""
+        configured = {"github": self.github is not None, "cluster": self.cluster is not None}
+        return [
+            s
+            for s in self.specs
+            if s.scope is Scope.GLOBAL and all(configured[a] for a in AREA_NEEDS.get(s.area, ()))
+        ]
 
     # -- running -----------------------------------------------------------------------------
     def _publish_result(self, result: CheckResult) -> None:
@@ -196,22 +236,77 @@ class Engine:
                 )
         await asyncio.gather(*items)
 
+    async def _connect(self, adapter: GitHubAdapter | ClusterAdapter | None) -> str:
+        """Connect once; the one-line reason when it fails (each dependent check reports it)."""
+        if adapter is None:
+            return ""
+        try:
+            await adapter.connect()
+        except AdapterError as err:
+            return str(err)
+        return ""
+
+    async def _global_checks(self, only: set[str] | None, rerun: bool) -> None:
+        specs = [s for s in self._global_specs() if self._wanted(f"{s.area}/{s.check_id}", only, rerun)]
+        if not specs:
+            return
+        problems = {
+            "github": await self._connect(self.github),
+            "cluster": await self._connect(self.cluster),
+        }
+        ctx = CheckContext(self.settings, github=self.github, cluster=self.cluster)
+        items = []
+        for spec in specs:
+            planned = PlannedCheck(
+                f"{spec.area}/{spec.check_id}", spec.check_id, spec.area, spec.title, spec.area
+            )
+            if problems.get(spec.area):
+                self._publish_result(
+                    self._result(planned, Outcome(Status.ERROR, reason=problems[spec.area]), 0)
+                )
+                continue
+            items.append(self._run_one(planned, spec, ctx, 60.0))
+        await asyncio.gather(*items)
+
     async def run_checks(self, only: set[str] | None = None, *, rerun: bool = True) -> None:
         """Run the plan's checks (or the keys in `only`); finished ones are kept unless `rerun`."""
         total = len(self.planned_checks())
         self.bus.publish(Progress(f"running checks on {self.settings.target_label}", 0, total))
-        await asyncio.gather(*(self._host_checks(h, only, rerun) for h in self.settings.hosts))
+        await asyncio.gather(
+            *(self._host_checks(h, only, rerun) for h in self.settings.hosts),
+            self._global_checks(only, rerun),
+        )
         await self._env_checks(only, rerun)
+        self.publish_verdict()
+
+    async def run_scenarios(self, ids: set[str] | None = None, *, rerun: bool = False) -> None:
+        """Run the plan's scenarios (or `ids`); finished ones are kept unless `rerun`."""
+        if self.scenarios is None:
+            return
+        for problem in [await self._connect(self.github), await self._connect(self.cluster)]:
+            if problem:
+                self.bus.publish(Progress(f"scenarios cannot run: {problem}", 0, 0))
+                return
+        await self.scenarios.run(ids, rerun=rerun)
         self.publish_verdict()
 
     def verdict(self) -> Verdict:
         report = self.session.store.verify()
-        return compute_verdict(
+        verdict = compute_verdict(
             self.session.state,
             expected_checks=len(self.planned_checks()),
+            expected_scenarios=[(s.id, s.priority) for s in self.plan.scenarios] if self.scenarios else None,
             chain_ok=report.ok,
             chain_problem=report.problem,
         )
+        gated = [s for s in self.plan.scenarios if s.priority in ("P0", "P1")]
+        if self.scenarios is None and gated:
+            # a gate that cannot drive the scenarios has not shown the platform works
+            reason = (
+                f"{len(gated)} P0/P1 scenario(s) cannot run: GitHub and the cluster must both be configured"
+            )
+            return Verdict(go=False, reasons=(*verdict.reasons, reason))
+        return verdict
 
     def publish_verdict(self) -> Verdict:
         self.session.store.flush()
@@ -224,13 +319,14 @@ class Engine:
     async def run(self, *, rerun: bool = False) -> Verdict:
         """The whole gate. On a resumed session, finished items are kept unless `rerun`."""
         await self.run_checks(rerun=rerun)
+        await self.run_scenarios(rerun=rerun)
         verdict = self.publish_verdict()
         self.bus.publish(RunFinished(verdict.go, verdict.reasons))
         return verdict
 
     def log_sources(self) -> list[LogSource]:
         """What the logs pane follows, over the engine's own adapters (one SSH connection per host)."""
-        return log_sources(self.settings, self.hosts)
+        return log_sources(self.settings, self.hosts, self.cluster)
 
     def connection_errors(self) -> list[str]:
         """One line per target that could not be reached at all (headless exits 2 on these)."""
@@ -241,4 +337,9 @@ class Engine:
         ]
 
     async def aclose(self) -> None:
-        await asyncio.gather(*(h.close() for h in self.hosts.values()))
+        closing = [h.close() for h in self.hosts.values()]
+        if self.github is not None:
+            closing.append(self.github.aclose())
+        if self.cluster is not None:
+            closing.append(self.cluster.aclose())
+        await asyncio.gather(*closing, return_exceptions=True)

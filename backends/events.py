@@ -161,6 +161,32 @@ class DecisionRecorded(Event):
     comment: str
     chain_head: str
     bundle_digest: str = ""
+    role: str = ""  # owner / operator; "" for decisions recorded before roles existed
+
+
+@dataclass(frozen=True)
+class LoginRecorded(Event):
+    """Someone connected to `gateroom serve` (or was refused): who by key fingerprint, and as what."""
+
+    kind: ClassVar[str] = "serve.login"
+    fingerprint: str
+    role: str
+    accepted: bool
+    comment: str = ""
+    peer: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ActionRecorded(Event):
+    """Something a served user did or tried to do, with whether their role allowed it."""
+
+    kind: ClassVar[str] = "serve.action"
+    fingerprint: str
+    role: str
+    action: str
+    allowed: bool
+    detail: str = ""
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import getpass
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from backends.config import Settings
 from backends.engine import Engine
 from backends.events import EventBus
+from backends.evidence.foreign import ForeignRecords
 from backends.logs.hub import LogHub
 from backends.plan.loader import load_plan
 from backends.redact import Redactor
@@ -24,6 +27,9 @@ class Gate:
     bus: EventBus
     world: SandboxWorld | None = None
     logs: LogHub | None = None
+    foreign: ForeignRecords | None = None
+    #: who sits at this terminal; recorded with manual results (the SSH server sets its user's key)
+    operator: str = field(default_factory=lambda: f"local:{getpass.getuser()}")
 
     def start_logs(self) -> None:
         """Start following the log sources the settings name (journal units, files, pods)."""
@@ -31,6 +37,8 @@ class Gate:
             self.logs.start(self.engine.log_sources())
 
     async def aclose(self) -> None:
+        if self.foreign is not None:
+            await self.foreign.aclose()
         if self.logs is not None:
             await self.logs.aclose()  # before the engine closes the connections the sources use
         await self.engine.aclose()
@@ -52,18 +60,22 @@ async def open_gate(
     *,
     world: SandboxWorld | None = None,
     secrets: Iterable[str] = (),
+    github_token: str | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Gate:
     """Open the session and start following logs; `secrets` are redacted from the first line on."""
     plan = load_plan(settings.plan)
-    session = Session(session_dir or settings.session_dir or default_session_dir())
+    session = Session(session_dir or settings.session_dir or default_session_dir(), clock)
     bus = EventBus()
     bus.subscribe(session.record)
-    redactor = Redactor([*_known_secrets(settings), *secrets])
-    engine = Engine(settings, plan, session, bus, redactor)
+    redactor = Redactor([*_known_secrets(settings), *secrets, *([github_token] if github_token else [])])
+    engine = Engine(settings, plan, session, bus, redactor, github_token=github_token)
     session.store.start()
     bus.publish(session.open(settings.target_label, plan.name))
     logs = LogHub(session.logs, redactor, bus, ring_size=settings.logs.ring_lines)
     gate = Gate(settings, session, engine, bus, world, logs)
+    gate.foreign = ForeignRecords(session, bus)
+    gate.foreign.start()
     gate.start_logs()
     return gate
 
@@ -73,7 +85,9 @@ async def open_demo_gate(session_dir: Path | None = None, faults: Iterable[str] 
     await world.start()
     try:
         secrets = world.secret_values.values()
-        gate = await open_gate(world.settings(), session_dir, world=world, secrets=secrets)
+        gate = await open_gate(
+            world.settings(), session_dir, world=world, secrets=secrets, github_token=world.github_token
+        )
     except BaseException:
         await world.stop()
         raise

@@ -45,7 +45,7 @@ async def run_headless(
     finally:
         await gate.aclose()
         try:
-            write_reports(gate.session.state, junit, json_path)
+            write_reports(gate.session.state, junit, json_path, gate.engine.plan)
         except OSError as exc:
             err.write(f"gateroom: cannot write report: {exc.strerror or exc}\n")
     if unreachable:

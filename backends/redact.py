@@ -90,6 +90,10 @@ def fingerprint(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
+#: a marker left by `redact`; its group is the kind
+MARKER_RE = re.compile(r"\[REDACTED:([\w.-]+)\]")
+
+
 def marker(kind: str) -> str:
     return f"[REDACTED:{kind}]"
 

@@ -9,7 +9,9 @@ from typing import TextIO
 from xml.etree import ElementTree as ET
 
 from backends.events import CheckFinished, Event, Progress, RunFinished, ScenarioFinished, VerdictChanged
+from backends.plan.model import Plan
 from backends.results import Status
+from backends.scenarios.coverage import coverage
 from backends.state import GateState
 
 
@@ -59,7 +61,9 @@ def junit_xml(state: GateState) -> bytes:
         case = ET.Element(
             "testcase", classname=f"scenarios.{sc.priority}", name=sc.scenario_id, time=f"{sc.duration_s:.3f}"
         )
-        if sc.status not in {"PASS", "SKIP"}:
+        if sc.status == "MANUAL":
+            ET.SubElement(case, "skipped", message="manual: waiting for the operator's pass/fail")
+        elif sc.status not in {"PASS", "SKIP"}:
             ET.SubElement(case, "failure", message=sc.reason or sc.status)
             failures["scenarios"] = failures.get("scenarios", 0) + 1
         elif sc.status == "SKIP":
@@ -77,31 +81,56 @@ def junit_xml(state: GateState) -> bytes:
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
 
 
-def summary_json(state: GateState) -> dict[str, object]:
-    verdict = state.verdict
+def coverage_json(plan: Plan, state: GateState) -> dict[str, object]:
+    rows = coverage(plan, state)
     return {
+        "labels": len(rows),
+        "exercised": sum(1 for r in rows if r.status == "EXERCISED"),
+        "planned_only": [r.label for r in rows if r.status == "PLANNED"],
+        "uncovered": [r.label for r in rows if r.status == "UNCOVERED"],
+    }
+
+
+def _scenarios_json(state: GateState, plan: Plan | None) -> list[dict[str, object]]:
+    """Every scenario of the plan (not-yet-run ones as PENDING), titled from the plan."""
+    ids = [s.id for s in plan.scenarios] if plan is not None else list(state.scenarios)
+    out: list[dict[str, object]] = []
+    for sid in ids:
+        sc = state.scenarios.get(sid)
+        planned = plan.scenario(sid) if plan is not None else None
+        out.append(
+            {
+                "id": sid,
+                "status": sc.status if sc else "PENDING",
+                "priority": planned.priority if planned else (sc.priority if sc else ""),
+                "title": planned.title if planned else (sc.title if sc else ""),
+                "reason": sc.reason if sc else "",
+            }
+        )
+    return out
+
+
+def summary_json(state: GateState, plan: Plan | None = None) -> dict[str, object]:
+    verdict = state.verdict
+    out: dict[str, object] = {
         "session": state.session_id,
         "target": state.target,
         "plan": state.plan,
         "verdict": verdict.label if verdict else None,
         "reasons": list(verdict.reasons) if verdict else [],
         "checks": [r.to_payload() for _, r in sorted(state.checks.items())],
-        "scenarios": [
-            {
-                "id": s.scenario_id,
-                "status": s.status,
-                "priority": s.priority,
-                "title": s.title,
-                "reason": s.reason,
-            }
-            for s in state.scenarios.values()
-        ],
+        "scenarios": _scenarios_json(state, plan),
         "waivers": [{"item": w.item_key, "reason": w.reason, "by": w.by} for w in state.waivers.values()],
     }
+    if plan is not None:
+        out["coverage"] = coverage_json(plan, state)
+    return out
 
 
-def write_reports(state: GateState, junit: Path | None, json_path: Path | None) -> None:
+def write_reports(
+    state: GateState, junit: Path | None, json_path: Path | None, plan: Plan | None = None
+) -> None:
     if junit is not None:
         junit.write_bytes(junit_xml(state))
     if json_path is not None:
-        json_path.write_text(json.dumps(summary_json(state), indent=2) + "\n", encoding="utf-8")
+        json_path.write_text(json.dumps(summary_json(state, plan), indent=2) + "\n", encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
@@ -22,10 +23,10 @@ def default_session_dir() -> Path:
 
 
 class Session:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, clock: Callable[[], float] = time.time) -> None:
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.store = EvidenceStore(self.dir / STORE_FILE)
+        self.store = EvidenceStore(self.dir / STORE_FILE, clock=clock)
         self.logs = LogFiles(self.dir)
         self.state = GateState()
         records = self.store.records()
@@ -34,6 +35,7 @@ class Session:
             if event is not None:
                 self.state.apply(event)
         self.resumed = bool(records)
+        self._adopting: Event | None = None
 
     @property
     def session_id(self) -> str:
@@ -46,8 +48,15 @@ class Session:
 
     def record(self, event: Event) -> None:
         """Bus subscriber: state first (so other subscribers see it updated), then the store."""
+        if event is self._adopting:
+            return  # already in the store, written by another process
         self.state.apply(event)
         self.store.record_event(event)
+
+    def adopt(self, event: Event) -> None:
+        """Apply a record another process wrote; the bus publish that follows must not re-record it."""
+        self.state.apply(event)
+        self._adopting = event
 
     async def aclose(self) -> None:
         await self.store.aclose()

@@ -57,7 +57,8 @@ class GateState:
                 sc = self.scenarios.setdefault(event.scenario_id, ScenarioState(event.scenario_id))
                 sc.steps[event.step_index] = event
                 if sc.status == "PENDING":
-                    sc.status = "RUNNING"
+                    # a manual scenario waits for the operator rather than running
+                    sc.status = "MANUAL" if event.status == "MANUAL" else "RUNNING"
             case ScenarioFinished():
                 sc = self.scenarios.setdefault(event.scenario_id, ScenarioState(event.scenario_id))
                 sc.status, sc.reason, sc.duration_s = event.status, event.reason, event.duration_s

@@ -13,13 +13,23 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from backends.errors import GateError
 from backends.events import Event, Progress, RunFinished, VerdictChanged
 from backends.gate import Gate
+from backends.scenarios.runner import ScenarioRunner
+from backends.waivers import WaiverRefused, record_waiver
 from tui.header import GateHeader
 from tui.help import HelpScreen
 from tui.messages import GateEvent, GateOpened
-from tui.panes.base import GatePane, RerunChecks
+from tui.panes.base import (
+    CancelScenario,
+    GatePane,
+    RecordManual,
+    RerunChecks,
+    RunScenarios,
+    SkipScenario,
+)
 from tui.panes.logs import LogsPane, ShowLogs
-from tui.panes.pending import PendingPane
 from tui.panes.preflight import PreflightPane
+from tui.panes.scenarios import ScenariosPane
+from tui.panes.security import SecurityPane, WaiveCheck
 from tui.panes.signoff import SignoffPane
 
 PANES = [
@@ -66,17 +76,11 @@ class GateRoomApp(App[None]):
             with TabPane(PANES[0][1], id="preflight"):
                 yield PreflightPane(id="preflight-pane")
             with TabPane(PANES[1][1], id="scenarios"):
-                yield PendingPane(
-                    "Scenario matrix", "The e2e scenario catalogue will run here.", id="scenarios-pane"
-                )
+                yield ScenariosPane(id="scenarios-pane")
             with TabPane(PANES[2][1], id="logs"):
                 yield LogsPane(id="logs-pane")
             with TabPane(PANES[3][1], id="security"):
-                yield PendingPane(
-                    "Security checks",
-                    "RBAC, secret leakage, approvals and reliability checks will run here.",
-                    id="security-pane",
-                )
+                yield SecurityPane(id="security-pane")
             with TabPane(PANES[4][1], id="signoff"):
                 yield SignoffPane(id="signoff-pane")
         yield Static("Opening the gate…", id="status-line")
@@ -132,6 +136,14 @@ class GateRoomApp(App[None]):
         except GateError as exc:
             self._status(str(exc), error=True)
 
+    @work(group="scenarios")
+    async def _run_scenarios(self, ids: list[str]) -> None:
+        assert self.gate is not None
+        try:
+            await self.gate.engine.run_scenarios(set(ids), rerun=True)
+        except GateError as exc:
+            self._status(str(exc), error=True)
+
     # -- events ---------------------------------------------------------------------------
     def on_gate_event(self, message: GateEvent) -> None:
         event: Event = message.event
@@ -159,6 +171,44 @@ class GateRoomApp(App[None]):
         if self.gate is not None:
             self._rerun_checks(message.keys)
 
+    def on_run_scenarios(self, message: RunScenarios) -> None:
+        if self.gate is not None and self._scenario_runner_or_say() is not None:
+            self._run_scenarios(message.ids)
+
+    def on_cancel_scenario(self, message: CancelScenario) -> None:
+        runner = self._scenario_runner_or_say()
+        if runner is not None and not runner.cancel(message.scenario_id):
+            self._status(f"Scenario {message.scenario_id} is not running")
+
+    def on_skip_scenario(self, message: SkipScenario) -> None:
+        runner = self._scenario_runner_or_say()
+        if runner is not None:
+            runner.skip(message.scenario_id, message.reason or "skipped by the operator")
+            if self.gate is not None:
+                self.gate.engine.publish_verdict()
+
+    def on_record_manual(self, message: RecordManual) -> None:
+        runner = self._scenario_runner_or_say()
+        if runner is not None and self.gate is not None:
+            runner.record_manual(message.scenario_id, message.passed, message.note, by=self.gate.operator)
+            self.gate.engine.publish_verdict()
+
+    def on_waive_check(self, message: WaiveCheck) -> None:
+        if self.gate is None:
+            return
+        try:
+            record_waiver(self.gate, message.key, message.reason)
+        except WaiverRefused as exc:
+            self._status(str(exc), error=True)
+            return
+        self._status(f"Waived {message.key}: recorded in the evidence, shown at sign-off")
+
+    def _scenario_runner_or_say(self) -> ScenarioRunner | None:
+        runner = self.gate.engine.scenarios if self.gate is not None else None
+        if runner is None:
+            self._status("Scenarios need GitHub and a cluster in the config", error=True)
+        return runner
+
     def _set_badge(self) -> None:
         header = self.query_one(GateHeader)
         verdict = self.gate.session.state.verdict if self.gate else None
@@ -172,6 +222,15 @@ class GateRoomApp(App[None]):
     # -- actions --------------------------------------------------------------------------
     def action_show(self, pane: str) -> None:
         self.query_one(TabbedContent).active = pane
+        # the pane's keys should work at once, without a tab key to reach its table first
+        self.call_after_refresh(self._focus_pane, pane)
+
+    def _focus_pane(self, pane: str) -> None:
+        tab = self.query_one(TabbedContent).get_pane(pane)
+        for widget in self.screen.focus_chain:
+            if tab in widget.ancestors:
+                widget.focus()
+                return
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -49,7 +49,29 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="open the control room against a real target described by a config file")
     _common(run)
     run.add_argument("--config", type=Path, required=True, metavar="FILE", help="gateroom.toml")
+    sandbox = sub.add_parser(
+        "sandbox", help="run the sandbox world alone and write a config for `gateroom run` into DIR"
+    )
+    sandbox.add_argument("--dir", type=Path, required=True, metavar="DIR", help="where to write the config")
+    sandbox.add_argument(
+        "--fault", action="append", default=[], metavar="NAME", help="switch on a sandbox fault (repeatable)"
+    )
+    _evidence_commands(sub)
     return parser
+
+
+def _evidence_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    export = sub.add_parser("export", help="write the session's evidence bundle (a directory or .tar.gz)")
+    export.add_argument("--session-dir", type=Path, required=True, metavar="DIR", help="the session")
+    export.add_argument("--out", type=Path, required=True, metavar="PATH", help="a new directory or .tar.gz")
+    verify = sub.add_parser("verify", help="check a bundle: exit 0 intact, 1 broken (names what), 2 unusable")
+    verify.add_argument("bundle", type=Path, metavar="PATH", help="a bundle directory or .tar.gz")
+    serve = sub.add_parser("serve", help="serve the Gate Room over SSH to the keys in a keys file")
+    serve.add_argument("--session-dir", type=Path, required=True, metavar="DIR", help="the session")
+    serve.add_argument("--listen", default="127.0.0.1:2222", metavar="HOST:PORT", help="default %(default)s")
+    serve.add_argument(
+        "--keys", type=Path, required=True, metavar="FILE", help="lines of: ROLE KEYTYPE BASE64 [COMMENT]"
+    )
 
 
 def _openers(args: argparse.Namespace) -> Opener:
@@ -66,8 +88,29 @@ def _print_endpoints(gate: Gate) -> None:
             print(line)
 
 
+def _sandbox(args: argparse.Namespace) -> int:
+    from backends.sandbox.standalone import serve_sandbox
+
+    try:
+        FaultSet(args.fault)
+        asyncio.run(serve_sandbox(args.dir, args.fault, sys.stdout))
+    except GateError as exc:
+        print(f"gateroom: {exc}", file=sys.stderr)
+        return EXIT_COULD_NOT_RUN
+    except OSError as exc:
+        print(f"gateroom: sandbox: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_COULD_NOT_RUN
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in {"export", "verify", "serve"}:
+        from tui.evidence_cli import run_evidence_command
+
+        return run_evidence_command(args)
+    if args.command == "sandbox":
+        return _sandbox(args)
     if getattr(args, "list_faults", False):
         print("\n".join(fault_descriptions()))
         return 0

@@ -21,7 +21,10 @@ def record_hash(record: Mapping[str, Any]) -> str:
 
 
 def link(seq: int, ts: float, kind: str, payload: Any, prev_hash: str) -> dict[str, Any]:
-    record = {"seq": seq, "ts": ts, "kind": kind, "payload": payload, "prev_hash": prev_hash}
+    # hash what the store will hold: JSON turns int keys and tuples into strings and lists, and a
+    # hash over the in-memory form would not verify once read back
+    stored = json.loads(json.dumps(payload, ensure_ascii=False))
+    record = {"seq": seq, "ts": ts, "kind": kind, "payload": stored, "prev_hash": prev_hash}
     record["hash"] = record_hash(record)
     return record
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,25 +33,36 @@ class StoreError(GateError):
 
 
 class EvidenceStore:
-    def __init__(self, path: Path, *, flush_interval: float = 0.25, max_pending: int = 500) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        flush_interval: float = 0.25,
+        max_pending: int = 500,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.path = Path(path)
+        self.clock = clock
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT_S)
         self._pending: list[tuple[float, str, dict[str, Any]]] = []
         self.flush_interval = flush_interval
         self.max_pending = max_pending
         self._flusher: asyncio.Task[None] | None = None
+        #: hashes of the records this process wrote (to tell them from other writers' records)
+        self.own_hashes: set[str] = set()
 
     # -- writing ---------------------------------------------------------------------------
-    def append(self, kind: str, payload: dict[str, Any]) -> None:
-        self._pending.append((time.time(), kind, payload))
+    def append(self, kind: str, payload: dict[str, Any], ts: float | None = None) -> None:
+        """Queue a record; `ts` defaults to now (a given one replays a recording as it was)."""
+        self._pending.append((self.clock() if ts is None else ts, kind, payload))
         if len(self._pending) >= self.max_pending:
             self.flush()
 
-    def record_event(self, event: Event) -> None:
+    def record_event(self, event: Event, ts: float | None = None) -> None:
         """Bus subscriber: keep every recorded event."""
         if event.recorded:
-            self.append(event.kind, event.to_payload())
+            self.append(event.kind, event.to_payload(), ts)
 
     def flush(self) -> list[dict[str, Any]]:
         """Write pending records; returns them as chained. Safe to call with nothing pending."""
@@ -72,6 +84,8 @@ class EvidenceStore:
                         doc = link(seq, ts, kind, payload, prev)
                         prev = doc["hash"]
                         docs.append(doc)
+                    # known as ours before they reach the file, so a reader never takes them as foreign
+                    self.own_hashes.update(d["hash"] for d in docs)
                     table.insert_multiple(docs)
                 finally:
                     db.close()

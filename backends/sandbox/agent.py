@@ -7,12 +7,16 @@ requests in the issue body (the scenarios put them there) and behaves as codex-k
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 HINT_MCP_LABELS = "mcp label tools"
 HINT_STATUS = "report status"
 HINT_APPROVALS = "sync the runtime secret"
 HINT_FEEDBACK = "ask the owner for feedback"
+HINT_FAIL_ONCE = "fail the first attempt"
+HINT_TRIGGER_NEXT = "trigger the next stage yourself"
+#: the stage an agent would wrongly start itself after each one (the stage order of the platform)
+NEXT_STAGE = {"intake": "vision", "vision": "prd", "prd": "arch", "arch": "design", "design": "plan"}
 
 
 def audit_id() -> str:
@@ -27,6 +31,13 @@ class RunPlan:
     after: list[str]
     approvals: list[str]  # privileged MCP tools that ask the owner
     waits_for_feedback: bool
+    #: what the platform reports on the issue when the run finishes (the audit summary of tool calls)
+    comments: list[str] = field(default_factory=list)
+    #: the attempt exits with an error after `before`, writing `failure` (a retry then resumes)
+    fails: bool = False
+    failure: list[str] = field(default_factory=list)
+    #: a trigger label the agent applies itself through the MCP label tool
+    triggers_next: str = ""
 
 
 def plan_run(
@@ -40,6 +51,7 @@ def plan_run(
     body: str,
     secrets_allowed: bool,
     leaked_secret: str | None,
+    failed_before: bool = False,
 ) -> RunPlan:
     text = body.lower()
     before = [
@@ -59,7 +71,11 @@ def plan_run(
             "INFO kubectl get secrets: forbidden (codex-runner cannot get secrets)",
             "INFO kubectl create secret: forbidden (codex-runner cannot create secrets)",
         ]
+    comments = []
     if HINT_MCP_LABELS in text:
+        comments.append(
+            "mcp audit: 4 label tool calls (list, add, remove, transition), each with an audit_id"
+        )
         before += [
             f"INFO mcp tool=label.{op} target=#{issue} audit_id={audit_id()}"
             for op in ("list", "add", "remove", "transition")
@@ -79,4 +95,23 @@ def plan_run(
         "INFO run_status_report phase=finishing reason=phase-change",
         f"INFO agent-runner finished run={run_id}",
     ]
-    return RunPlan(before, after, approvals, waits)
+    fails = HINT_FAIL_ONCE in text and not failed_before
+    failure = [
+        "ERROR workspace checkout failed: remote hung up unexpectedly",
+        "ERROR agent-runner exit code 1",
+    ]
+    if HINT_FAIL_ONCE in text and failed_before:
+        before.insert(1, "INFO resuming from the previous attempt's workspace checkpoint")
+    following = NEXT_STAGE.get(stage.split(":")[0], "") if HINT_TRIGGER_NEXT in text else ""
+    if following:
+        before.append(f"INFO mcp tool=label.add label=run:{following} target=#{issue} audit_id={audit_id()}")
+    return RunPlan(
+        before,
+        after,
+        approvals,
+        waits,
+        comments,
+        fails=fails,
+        failure=failure,
+        triggers_next=f"run:{following}" if following else "",
+    )

@@ -37,20 +37,46 @@ RUNNER_SA = "codex-runner"
 register(
     "platform.run-never-finishes",
     "platform",
-    "agent runs start but never finish (no state:in-review)",
-    ["A1", "A1.128", "A2", "A3"],
+    "run:postdeploy runs start but never finish (no state:in-review)",
+    ["A3"],
 )
+#: the one stage the never-finishes fault stalls, so the fault breaks one flow and not the whole gate
+STALLED_STAGE = "postdeploy"
 register(
-    "platform.namespace-not-cleaned", "platform", "the sweeper never deletes expired run namespaces", ["D1"]
+    "platform.namespace-not-cleaned",
+    "platform",
+    "the sweeper never deletes expired run namespaces",
+    ["D1", "sec.sweep"],
 )
 register(
     "platform.agent-reads-secrets",
     "platform",
     "agent pods may get and create secrets in their run namespace",
-    ["E1"],
+    ["E1", "sec.rbac-agents"],
 )
 register(
-    "platform.secret-in-log", "platform", "agent pods print the platform's GitHub token in their log", ["E3"]
+    "platform.secret-in-log",
+    "platform",
+    "agent pods print the platform's GitHub token in their log",
+    ["E3", "sec.leaks-logs"],
+)
+register(
+    "platform.secret-in-comment",
+    "platform",
+    "the platform quotes its GitHub token in the run-started comment",
+    ["E3", "sec.leaks-comments"],
+)
+register(
+    "platform.bot-trigger-accepted",
+    "platform",
+    "a trigger label applied by the agent (a bot) starts a run without the owner",
+    ["sec.bot-trigger"],
+)
+register(
+    "platform.retry-restarts",
+    "platform",
+    "re-triggering a failed run starts from scratch instead of resuming it",
+    ["sec.retry"],
 )
 register(
     "platform.revise-new-namespace",
@@ -63,6 +89,12 @@ register(
     "platform",
     "conflicting [ai-model-*] labels do not reject the run",
     ["L-model-conflict"],
+)
+register(
+    "platform.duplicate-run-on-redelivery",
+    "platform",
+    "a redelivered webhook starts the same run a second time",
+    ["sec.idempotency"],
 )
 register(
     "platform.ambiguous-revise-runs",
@@ -95,6 +127,8 @@ class IssueMemory:
     reasoning: str = ""
     pr: int | None = None
     runs: list[str] = field(default_factory=list)
+    #: the run that failed last, until a retry resumes it
+    failed_run: str = ""
 
 
 def _now() -> dt.datetime:
@@ -167,7 +201,9 @@ class Platform:
     async def _labeled(self, repo: str, number: int, data: dict[str, Any]) -> None:
         label, actor_type = str(data["label"]), str(data.get("actor_type", "User"))
         is_pr = bool(data.get("is_pr"))
-        if actor_type == "Bot":
+        if actor_type == "Bot" and not (
+            parse_trigger(label) and self.faults.active("platform.bot-trigger-accepted")
+        ):
             if parse_trigger(label):
                 self._comment(
                     repo,
@@ -265,6 +301,14 @@ class Platform:
         self._remove_label(repo, issue, "state:in-review")
         profile_note = " profile=read-only" if trigger.stage in READ_ONLY_STAGES else ""
         context = f" context reused from run {mem.runs[-1]}" if trigger.revise and mem.runs else ""
+        retried, mem.failed_run = mem.failed_run, ""
+        if retried and not self.faults.active("platform.retry-restarts"):
+            context += f" resumed from run {retried}"
+        leak = (
+            f" clone=https://x-access-token:{self.leaked_secret}@github.com/{repo}.git"
+            if (self.leaked_secret and self.faults.active("platform.secret-in-comment"))
+            else ""
+        )
         self._comment(
             repo, issue, f"{PREFIX} run {run_id} stage={trigger.name} phase=created namespace={namespace}"
         )
@@ -272,7 +316,7 @@ class Platform:
             repo,
             issue,
             f"{PREFIX} run {run_id} stage={trigger.name} phase=started model={model} reasoning={reasoning} "
-            f"namespace={namespace} lease={lease}{profile_note}{context}",
+            f"namespace={namespace} lease={lease}{profile_note}{context}{leak}",
         )
         mem.runs.append(run_id)
         body = self.gh.issue_body(repo, issue)
@@ -284,6 +328,7 @@ class Platform:
             model=model,
             reasoning=reasoning,
             body=body,
+            failed_before=bool(retried),
             secrets_allowed=self.kube.allowed(
                 f"system:serviceaccount:{namespace}:{RUNNER_SA}", "get", "secrets", namespace
             ),
@@ -292,13 +337,44 @@ class Platform:
         pod = f"agent-{run_id}"
         self.kube.create_pod(namespace, pod, {"app": "codex-agent", "kodex.works/run-id": run_id}, "Running")
         await self._log(namespace, pod, plan.before)
+        if plan.fails and not retried:
+            return await self._fail(repo, issue, trigger, run_id, namespace, pod, plan)
+        if plan.triggers_next:
+            # the agent's MCP label tool writes as the platform's bot: a trigger the owner did not give
+            self._add_label(repo, issue, plan.triggers_next)
         await self._approvals(repo, issue, run_id, trigger, plan)
-        if self.faults.active("platform.run-never-finishes"):
+        stalled = trigger.stage == STALLED_STAGE and not trigger.revise
+        if stalled and self.faults.active("platform.run-never-finishes"):
             await asyncio.Event().wait()
         await asyncio.sleep(self.timing.run_s)
         await self._log(namespace, pod, plan.after)
         self.kube.set_pod_phase(namespace, pod, "Succeeded")
+        for note in plan.comments:
+            self._comment(repo, issue, f"{PREFIX} run {run_id} {note}")
         self._finish(repo, issue, trigger, run_id, namespace, pr)
+
+    async def _fail(
+        self,
+        repo: str,
+        issue: int,
+        trigger: Trigger,
+        run_id: str,
+        namespace: str,
+        pod: str,
+        plan: agent.RunPlan,
+    ) -> None:
+        await self._log(namespace, pod, plan.failure)
+        self.kube.set_pod_phase(namespace, pod, "Failed")
+        self._memory_of(repo, issue).failed_run = run_id
+        run_label = f"run:{trigger.name}"
+        if run_label in self.gh.labels_of(repo, issue):
+            self._remove_label(repo, issue, run_label)
+        self._comment(
+            repo,
+            issue,
+            f"{PREFIX} run {run_id} stage={trigger.name} phase=failed namespace={namespace} "
+            f"reason=agent-exited-1; apply {run_label} again to retry",
+        )
 
     async def _approvals(
         self, repo: str, issue: int, run_id: str, trigger: Trigger, plan: agent.RunPlan

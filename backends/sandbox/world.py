@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -10,10 +11,20 @@ from pathlib import Path
 from backends.config import Settings, settings_from_dict
 from backends.sandbox.envfile_template import healthy_env_file
 from backends.sandbox.faults import CATALOGUE, FaultSet
+from backends.sandbox.github_api import SandboxGitHubApi
+from backends.sandbox.github_state import GitHubState
+from backends.sandbox.kube_api import SandboxKubeApi
+from backends.sandbox.kube_state import KubeState
+from backends.sandbox.platform import Platform, Timing
 from backends.sandbox.vps import SandboxVps
 from backends.sandbox.vps_model import ENV_FILE_PATH
 
 HOST_NAME = "sandbox-vps"
+PLATFORM_REPO = "codex-k8s/codex-k8s"
+PROJECT_REPO = "codex-k8s/demo-app"
+#: where a standalone sandbox's GitHub token would be read from (`token_env` in its settings)
+TOKEN_ENV = "GATEROOM_SANDBOX_GITHUB_TOKEN"
+KUBE_CONTEXT = "sandbox"
 
 
 @dataclass
@@ -21,6 +32,15 @@ class SandboxWorld:
     workdir: Path
     faults: FaultSet
     vps: SandboxVps | None = None
+    kube_state: KubeState | None = None
+    kube_api: SandboxKubeApi | None = None
+    github_state: GitHubState | None = None
+    github_api: SandboxGitHubApi | None = None
+    platform: Platform | None = None
+    kubeconfig: Path | None = None
+    #: handed to the engine directly: several sandboxes may share one process (the environment)
+    github_token: str = ""
+    timing: Timing = field(default_factory=Timing)
     secret_values: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -33,7 +53,35 @@ class SandboxWorld:
         self.vps = SandboxVps(self.workdir / "vps", self.faults, env_file_text=env_text)
         await self.vps.start()
 
+        self.kube_state = KubeState(self.faults)
+        self.kube_api = SandboxKubeApi(self.kube_state, self.faults)
+        await self.kube_api.start()
+        self.kubeconfig = self.kube_api.write_kubeconfig(self.workdir / "kubeconfig", context=KUBE_CONTEXT)
+        for token in self.kube_state.tokens:
+            self.secret_values[f"kube-token-{len(self.secret_values)}"] = token
+
+        token = self.github_token = "ghp_" + secrets.token_hex(18)
+        self.secret_values[TOKEN_ENV] = token
+        self.github_state = GitHubState(self.faults, PLATFORM_REPO, [PROJECT_REPO], token=token)
+        self.github_api = SandboxGitHubApi(self.github_state, self.faults)
+        await self.github_api.start()
+
+        self.platform = Platform(
+            self.github_state,
+            self.kube_state,
+            self.faults,
+            timing=self.timing,
+            leaked_secret=self.secret_values["KODEX_GITHUB_PAT"],
+        )
+        await self.platform.start()
+
     async def stop(self) -> None:
+        if self.platform is not None:
+            await self.platform.stop()
+        if self.github_api is not None:
+            await self.github_api.stop()
+        if self.kube_api is not None:
+            await self.kube_api.stop()
         if self.vps is not None:
             await self.vps.stop()
 
@@ -55,6 +103,14 @@ class SandboxWorld:
                     "journal_units": ["k3s", "ssh", "kodex-image-prune"],
                 }
             ],
+            "cluster": {"kubeconfig": str(self.kubeconfig), "context": KUBE_CONTEXT, "timeout": 5.0},
+            "github": {
+                "api_url": self.github_api.url if self.github_api else "",
+                "token_env": TOKEN_ENV,
+                "platform_repo": PLATFORM_REPO,
+                "project_repos": [PROJECT_REPO],
+                "timeout": 5.0,
+            },
         }
 
     def settings(self) -> Settings:
@@ -69,6 +125,13 @@ class SandboxWorld:
                 f"ssh host   {ep.host}:{ep.port}  (ssh -i {ep.client_key} -p {ep.port} "
                 f"-o UserKnownHostsFile={ep.known_hosts} {ep.user}@{ep.host})"
             )
+        if self.kube_api is not None:
+            lines.append(
+                f"kubernetes {self.kube_api.url}  (kubectl --kubeconfig {self.kubeconfig} "
+                f"--context {KUBE_CONTEXT} get ns)"
+            )
+        if self.github_api is not None:
+            lines.append(f"github api {self.github_api.url}  (token in ${TOKEN_ENV})")
         return lines
 
 

@@ -28,6 +28,11 @@ class ScenarioContext:
     issue_url: str = ""
     pr: int | None = None
     pr_url: str = ""
+    #: this attempt began in an earlier process: a step not recorded as done may still have happened
+    #: (the process can stop after the side effect and before the evidence reached the disk)
+    resumed: bool = False
+    #: add_label step index -> how many add_label steps of the same label and target up to it
+    occurrence: dict[int, int] = field(default_factory=dict)
 
     def marker(self, session_id: str, step_index: int | None = None) -> str:
         """A hidden tag in what the gate writes, so a resumed session can find its own side effects."""

@@ -16,12 +16,14 @@ from typing import Any
 from backends.errors import GateError
 from backends.events import EventBus, ScenarioFinished, ScenarioStepChanged
 from backends.plan.model import Plan, Scenario
-from backends.plan.steps import Step
+from backends.plan.steps import AddLabel, Step
 from backends.scenarios.context import ScenarioContext
 from backends.scenarios.steps_exec import StepFailed, execute
 from backends.scenarios.world import GateWorld
 from backends.state import GateState
 
+#: context fields that steer a resumed run and are not evidence
+INTERNAL = {"scenario_id", "resumed", "occurrence"}
 PASS, FAIL, SKIP, RUNNING, MANUAL = "PASS", "FAIL", "SKIP", "RUNNING", "MANUAL"
 
 
@@ -33,17 +35,23 @@ class ScenarioRunner:
         bus: EventBus,
         state: GateState,
         *,
-        session_id: str,
         parallel: int = 6,
     ) -> None:
         self.plan = plan
         self.world = world
         self.bus = bus
         self.state = state
-        self.session_id = session_id
         self._pool = asyncio.Semaphore(parallel)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._cancelled: set[str] = set()
+
+    @property
+    def session_id(self) -> str:
+        """Read when a step runs: the session's id is known only once the session has opened, and a
+        resumed session's markers must be the ones its first process wrote."""
+        if not self.state.session_id:
+            raise GateError("the session is not open yet: scenarios cannot run")
+        return self.state.session_id
 
     # -- what there is ------------------------------------------------------------------------
     def expected(self) -> list[tuple[str, str]]:
@@ -115,6 +123,12 @@ class ScenarioRunner:
                 ctx.learn(step.detail)
                 if step.status == PASS:
                     done.add(index)
+            ctx.resumed = any(int(st.detail.get("attempt", 1)) == attempt for st in sc.steps.values())
+        seen: dict[tuple[str, str], int] = {}
+        for index, planned in enumerate(scenario.steps):
+            if isinstance(planned, AddLabel):
+                key = (planned.label, planned.target)
+                seen[key] = ctx.occurrence[index] = seen.get(key, 0) + 1
         return ctx, done
 
     async def run_scenario(self, scenario: Scenario, *, fresh: bool = False) -> None:
@@ -175,7 +189,7 @@ class ScenarioRunner:
     ) -> None:
         detail: dict[str, Any] = {"attempt": ctx.attempt if ctx else 1}
         if ctx is not None:
-            detail.update({k: v for k, v in vars(ctx).items() if k != "scenario_id" and v not in (None, "")})
+            detail.update({k: v for k, v in vars(ctx).items() if k not in INTERNAL and v not in (None, "")})
         detail.update(extra or {})
         self.bus.publish(
             ScenarioStepChanged(
@@ -186,7 +200,7 @@ class ScenarioRunner:
     def _finish(
         self, scenario: Scenario, status: str, reason: str, duration: float, ctx: ScenarioContext
     ) -> None:
-        evidence = {k: v for k, v in vars(ctx).items() if k != "scenario_id" and v not in (None, "")}
+        evidence = {k: v for k, v in vars(ctx).items() if k not in INTERNAL and v not in (None, "")}
         self.bus.publish(
             ScenarioFinished(
                 scenario.id,

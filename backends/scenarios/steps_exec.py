@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import difflib
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backends.plan import steps as S
+from backends.redact import MARKER_RE
 from backends.scenarios.context import RunInfo, ScenarioContext, runs_from_comments
 from backends.scenarios.world import PLATFORM_PREFIX, GateWorld
 
@@ -72,6 +74,7 @@ async def _create_issue(
     if found is not None:
         number, url = found
         verb = "found (created before the restart)"
+        ctx.resumed = True  # what followed the creation may have happened too
     else:
         body = f"{step.body}\n\n{marker}".strip()
         number, url = await world.create_issue(repo, f"{step.title} [{session}]", body)
@@ -84,6 +87,14 @@ async def _add_label(
     step: S.AddLabel, index: int, ctx: ScenarioContext, world: GateWorld, session: str
 ) -> StepResult:
     number = _target(ctx, step.target)
+    wanted = ctx.occurrence.get(index, 1)
+    if ctx.resumed and await world.times_applied_by_me(ctx.repo, number, step.label) >= wanted:
+        # the previous process applied it and stopped before recording that: the platform may
+        # already have acted on it (and removed it), so applying it again would start a second run
+        return StepResult(
+            f"{step.label} was applied on #{number} before the restart (label timeline); not applied again",
+            {"label_applied": False, "label": step.label, "at": time.time(), "resumed": True},
+        )
     applied = await world.add_label(ctx.repo, number, step.label)
     what = "applied" if applied else "already present (not applied again)"
     return StepResult(
@@ -216,18 +227,27 @@ async def _expect_pod_log(
     step: S.ExpectPodLog, index: int, ctx: ScenarioContext, world: GateWorld, session: str
 ) -> StepResult:
     rx = re.compile(step.match)
+    # logs read earlier: a swept namespace takes its pods' logs with it, and the last actual value
+    # must still show what the agent said
+    kept: dict[str, list[str]] = {}
 
     async def probe() -> tuple[bool, str, dict[str, Any]]:
         runs = await _runs(world, ctx)
-        seen = 0
         for run in runs.values():
             if not run.namespace:
                 continue
-            for line in (await world.pod_log(run.namespace, run.run_id)).splitlines():
-                seen += 1
+            lines = (await world.pod_log(run.namespace, run.run_id)).splitlines()
+            if lines or run.run_id not in kept:
+                kept[run.run_id] = lines
+            for line in kept[run.run_id]:
                 if rx.search(line):
                     return True, line, {"excerpt": line, "run_id": run.run_id}
-        return False, f"{seen} agent log line(s), none matching", {}
+        every = [line for lines in kept.values() for line in lines]
+        actual = f"{len(every)} agent log line(s), none matching"
+        closest = difflib.get_close_matches(step.match, every, n=1, cutoff=0.4)
+        if closest:
+            actual += f"; closest: {closest[0]}"
+        return False, actual, {"excerpt": closest[0]} if closest else {}
 
     return await _poll(step.within, world.poll_interval, probe)
 
@@ -271,6 +291,14 @@ async def _expect_no_secrets(
         raise StepFailed(
             f"{len(findings)} secret(s) found: {shown}",
             {"findings": [[f.kind, f.fingerprint] for f in findings]},
+        )
+    # the adapters redact at the source, so a leak usually arrives here as a marker: still a leak
+    masked = [kind for text in texts for kind in MARKER_RE.findall(text)]
+    if masked:
+        kinds = ", ".join(sorted(set(masked)))
+        raise StepFailed(
+            f"{len(masked)} secret(s) in the platform's output (redacted on arrival): {kinds}",
+            {"findings": [[kind, ""] for kind in masked]},
         )
     return StepResult(f"no secret in {len(texts)} log(s) and comment(s)")
 

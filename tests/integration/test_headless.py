@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from backends.plan.loader import load_plan
 from tests.sshd import Sshd
 
 
@@ -31,14 +32,29 @@ def test_demo_headless_is_go(tmp_path: Path) -> None:
         str(junit),
         "--json",
         str(report),
+        "--verbose",
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # --verbose: where each sandbox server listens, so kubectl, curl or ssh can be pointed at it
+    for prefix in ("ssh host   127.0.0.1:", "kubernetes http://127.0.0.1:", "github api http://127.0.0.1:"):
+        assert any(line.startswith(prefix) for line in proc.stdout.splitlines()), prefix
     assert proc.stdout.strip().splitlines()[-1] == "GO"
     assert "Traceback" not in proc.stderr
     data = json.loads(report.read_text())
     assert data["verdict"] == "GO" and data["checks"]
     cases = ET.parse(junit).getroot().findall(".//testcase")
-    assert len(cases) == len(data["checks"])
+    assert len(cases) == len(data["checks"]) + len(data["scenarios"])
+    scenario_cases = {c.get("name") for c in cases if str(c.get("classname")).startswith("scenarios.")}
+    plan = load_plan(None)
+    assert scenario_cases == {s.id for s in plan.scenarios}, "one JUnit case per scenario of the plan"
+    statuses = {s["id"]: s["status"] for s in data["scenarios"]}
+    manual = {s.id for s in plan.scenarios if s.mode == "manual"}
+    assert all(statuses[sid] == "MANUAL" for sid in manual)  # headless: waiting for the operator
+    assert all(st == "PASS" for sid, st in statuses.items() if sid not in manual), statuses
+    cov = data["coverage"]
+    assert cov["labels"] == len(plan.labels) and cov["labels"] > 50
+    assert cov["uncovered"] == [] and cov["planned_only"] == [], cov
+    assert cov["exercised"] == cov["labels"]
 
 
 def test_demo_headless_unhealthy_host_is_no_go_naming_checks(tmp_path: Path) -> None:

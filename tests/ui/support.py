@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import shutil
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
 from backends.config import Settings, settings_from_dict
-from backends.events import CheckFinished, Event, SessionOpened, VerdictChanged
+from backends.events import CheckFinished, Event, SessionOpened, VerdictChanged, event_from_record
 from backends.evidence.store import EvidenceStore
 from backends.gate import Gate, open_gate
 from backends.results import CheckResult, Status
 from backends.session import STORE_FILE
 
 SNAP_ROOT = Path("/tmp/gateroom-ui-tests")
+RECORDED_AT = 1_795_500_000.0  # 2026-11-24, when the recordings were made
 
 
 def fixed_settings() -> Settings:
@@ -78,8 +81,22 @@ MIXED = [
 ]
 
 
+def scenario_events(fraction: float = 1.0) -> list[Event]:
+    """Scenario events recorded from a sandbox gate run with the `platform.revise-new-namespace` fault
+    (three scenarios fail); `fraction` keeps the first part, as the matrix looks mid-run."""
+    records = json.loads((Path(__file__).parent / "scenario_events.json").read_text())
+    events = [event_from_record(kind, payload) for kind, payload in records]
+    kept = [e for e in events if e is not None]
+    return kept[: int(len(kept) * fraction)]
+
+
 def recorded_session(
-    name: str, results: Iterable[CheckResult], *, go: bool | None, reasons: tuple[str, ...] = ()
+    name: str,
+    results: Iterable[CheckResult],
+    *,
+    go: bool | None,
+    reasons: tuple[str, ...] = (),
+    extra: Iterable[Event] = (),
 ) -> Path:
     directory = SNAP_ROOT / name
     shutil.rmtree(directory, ignore_errors=True)
@@ -89,13 +106,22 @@ def recorded_session(
         SessionOpened("5e55100abcde", "codex@203.0.113.10:22", "codex-k8s MVP e2e regression gate")
     ]
     events += [CheckFinished(r) for r in results]
+    events += list(extra)
     if go is not None:
         events.append(VerdictChanged(go, reasons))
-    for event in events:
-        store.record_event(event)
+    # fixed times: the chain head (shown on the sign-off) is then the same on every run
+    for index, event in enumerate(events):
+        store.record_event(event, ts=RECORDED_AT + index)
     store.flush()
     return directory
 
 
 def opener_for(directory: Path) -> Callable[[], Awaitable[Gate]]:
-    return lambda: open_gate(fixed_settings(), directory)
+    ticks = itertools.count(RECORDED_AT + 10_000)  # what the app records: fixed times, fixed hashes
+
+    async def opener() -> Gate:
+        gate = await open_gate(fixed_settings(), directory, clock=lambda: float(next(ticks)))
+        gate.operator = "local:operator"  # not whoever runs the tests: the screen shows it
+        return gate
+
+    return opener

@@ -66,7 +66,7 @@ async def test_demo_run_fills_preflight_and_verdict(tmp_path: Path) -> None:
     app = GateRoomApp(lambda: open_demo_gate(tmp_path / "s", ["vps.low-cpu"]))
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for_gate(pilot)
-        for _ in range(300):
+        for _ in range(800):  # the security checks wait out a run lease (~10s on the sandbox)
             if app.query_one(GateHeader).verdict in {"GO", "NO-GO"}:
                 break
             await pilot.pause(0.05)
@@ -82,7 +82,13 @@ async def test_resumed_session_restores_preflight() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_gate(pilot)
         table = app.query_one("#preflight-table")
-        assert table.row_count == len(MIXED)  # type: ignore[attr-defined]
+        assert app.gate is not None
+        assert table.row_count == len(app.gate.engine.planned_checks())  # type: ignore[attr-defined]
+        recorded = app.gate.session.state.checks
+        assert len(recorded) == len(MIXED)
+        for key, result in recorded.items():  # each recorded result is back on its row
+            row = table.get_row(key)  # type: ignore[attr-defined]
+            assert any(str(result.status) in str(cell) for cell in row), (key, row)
         assert app.query_one(GateHeader).verdict == "NO-GO"
 
 

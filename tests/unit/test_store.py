@@ -102,3 +102,11 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     for tag in ("operator", "owner"):
         assert sorted(r["payload"]["i"] for r in rows if r["payload"]["tag"] == tag) == list(range(60))
     assert store.verify().ok
+
+
+def test_payload_with_int_keys_and_tuples_still_verifies(tmp_path: Path) -> None:
+    store = EvidenceStore(tmp_path / "evidence.json")
+    store.append("scenario.step", {"detail": {1: "a", 11: "b", 4: "c"}, "pair": (1, 2)})
+    store.flush()
+    report = EvidenceStore(tmp_path / "evidence.json").verify()
+    assert report.ok, report.problem

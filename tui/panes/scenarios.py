@@ -17,7 +17,8 @@ from tui.panes.coverage import CoverageView
 from tui.panes.scenario_detail import ScenarioDetail
 from tui.styles import status_text
 
-COLUMNS = ("Status", "ID", "P", "Title", "Steps", "Time")
+# the title goes last: it is the one column a narrow terminal may clip
+COLUMNS = ("Status", "ID", "P", "Steps", "Proof", "Time", "Title")
 STATUS_CYCLE = ("all", "PASS", "FAIL", "RUNNING", "PENDING", "SKIP", "MANUAL")
 PRIORITY_CYCLE = ("all", "P0", "P1", "P2")
 GROUP_CYCLE = ("all", *GROUPS)
@@ -94,13 +95,16 @@ class ScenariosPane(GatePane):
         total = len(scenario.checklist) if scenario.mode == "manual" else len(scenario.steps)
         done = sum(1 for s in st.steps.values() if s.status == "PASS") if st else 0
         duration = f"{st.duration_s:.1f}s" if st and st.duration_s else ""
+        # proof: recorded observations (a step's actual value or excerpt) the evidence store holds
+        proof = sum(1 for s in st.steps.values() if s.actual or s.detail.get("excerpt")) if st else 0
         return (
             status_text(self._status(scenario)),
             scenario.id,
             scenario.priority,
-            scenario.title,
             f"{done}/{total}",
+            str(proof) if proof else "",
             duration,
+            scenario.title,
         )
 
     def _rebuild(self) -> None:
@@ -134,7 +138,7 @@ class ScenariosPane(GatePane):
                 return
             if scenario_id in self.table.rows and self._visible(scenario):
                 for col, value in zip(COLUMNS, self._cells(scenario), strict=True):
-                    self.table.update_cell(scenario_id, col, value, update_width=col == "Time")
+                    self.table.update_cell(scenario_id, col, value, update_width=col in ("Time", "Proof"))
                 self._summarise()
             else:
                 self._rebuild()
@@ -149,6 +153,11 @@ class ScenariosPane(GatePane):
     def _selected(self) -> Scenario | None:
         sid = self._selected_id()
         return next((s for s in self._scenarios() if s.id == sid), None)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        # the table consumes enter for its own selection; selecting a row opens its detail
+        event.stop()
+        self.action_detail()
 
     def action_detail(self) -> None:
         scenario = self._selected()

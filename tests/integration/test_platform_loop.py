@@ -1,0 +1,90 @@
+"""The whole loop over the network: `run:intake` applied through the GitHub adapter; the run
+namespace, the agent pod, its log stream and `state:in-review` observed through the cluster and
+GitHub adapters against the sandbox servers, with the simulated platform reacting in between."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from backends.cluster import ClusterAdapter
+from backends.cluster_models import LogItem, Namespace
+from backends.github import GitHubAdapter
+from backends.redact import Redactor
+from backends.sandbox.world import PLATFORM_REPO, SandboxWorld
+
+RUN_NAMESPACES = "kodex.works/namespace-purpose=run,kodex.works/managed-by=kodex"
+
+
+@pytest.fixture
+async def world() -> AsyncIterator[SandboxWorld]:
+    sandbox = SandboxWorld.create()
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        await sandbox.stop()
+
+
+async def _first_added(cluster: ClusterAdapter) -> Namespace:
+    async for kind, namespace in cluster.watch_namespaces(RUN_NAMESPACES):
+        if kind == "ADDED":
+            return namespace
+    raise AssertionError("the namespace watch ended")
+
+
+async def _log_until_finished(cluster: ClusterAdapter, namespace: str, pod: str) -> list[LogItem]:
+    lines: list[LogItem] = []
+    async for item in cluster.follow_pod_log(namespace, pod):
+        lines.append(item)
+        if "agent-runner finished" in item.line:
+            break
+    return lines
+
+
+async def test_intake_label_drives_a_run_seen_through_both_adapters(world: SandboxWorld) -> None:
+    settings = world.settings()
+    assert settings.github is not None and settings.cluster is not None
+    redactor = Redactor(world.secret_values.values())
+    github = GitHubAdapter(settings.github, redactor, token=world.github_token)
+    cluster = ClusterAdapter(settings.cluster, redactor)
+    try:
+        await cluster.connect()
+        await github.connect()
+        watch = asyncio.create_task(_first_added(cluster))
+        await asyncio.sleep(0.2)  # the watch is open before anything happens
+        number, _url = await github.create_issue(PLATFORM_REPO, "loop test", "Intake for the loop test.")
+        assert await github.add_label(PLATFORM_REPO, number, "run:intake")
+
+        namespace = await asyncio.wait_for(watch, 10)
+        assert namespace.name.startswith(f"codex-issue-codex-k8s-{number}-")
+        assert "kodex.works/lease-expires-at" in namespace.annotations
+        run_id = namespace.labels["kodex.works/run-id"]
+
+        pods = []
+        for _ in range(40):
+            pods = await cluster.pods(namespace.name, f"kodex.works/run-id={run_id}")
+            if pods:
+                break
+            await asyncio.sleep(0.1)
+        assert [p.name for p in pods] == [f"agent-{run_id}"]
+
+        items = await asyncio.wait_for(_log_until_finished(cluster, namespace.name, pods[0].name), 15)
+        texts = [i.line for i in items if not i.gap]
+        assert texts[0].startswith(f"INFO agent-runner starting run={run_id} stage=intake")
+        assert len(texts) == len(set(texts)) >= 5
+
+        labels: list[str] = []
+        for _ in range(50):
+            labels = await github.issue_labels(PLATFORM_REPO, number)
+            if "state:in-review" in labels:
+                break
+            await asyncio.sleep(0.1)
+        assert "state:in-review" in labels and "run:intake" not in labels
+        comments = [c.body for c in await github.comments(PLATFORM_REPO, number)]
+        assert any(f"run {run_id} stage=intake phase=finished" in body for body in comments)
+    finally:
+        await github.aclose()
+        await cluster.aclose()
