@@ -14,8 +14,14 @@ HELP = """\
 | key | what it does |
 |---|---|
 | `1`–`5` | preflight · scenarios · logs · security · sign-off |
-| `r` | re-run every check (preflight) |
-| `enter` | re-run the selected check (preflight) |
+| `enter` `d` | preflight: the selected check's detail |
+| `r` `g` `R` | preflight: re-run the check, its group, everything |
+| `enter` `c` | scenarios: detail (steps, expected vs actual, issue, PR, excerpts), label coverage |
+| `g` `p` `f` | scenarios: filter by group, priority, status |
+| `r` `x` `s` | scenarios: run or retry, cancel, skip with a reason |
+| `y` `n` | scenarios: a manual scenario passed / failed (with a note) |
+| `enter` `m` `w` | security: the finding's detail, the RBAC matrix, waive (a reason is required); `r` `R` re-run |
+| `g` `n` `c` | sign-off: decide GO, decide NO-GO, comment; then `y` confirms, `escape` cancels |
 | `ctrl+p` | command palette: every action by name |
 | `p` `space` | logs: pause / follow (`End` follows again) |
 | `/` `n` `N` | logs: search, next / previous hit |
