@@ -18,7 +18,10 @@ from backends.gate import Gate
 from backends.serve.keys import ROLES
 from backends.serve.watch import open_watch_gate
 from tui.app import GateRoomApp
-from tui.panes.base import RerunChecks
+from tui.panes.base import CancelScenario, RecordManual, RerunChecks, RunScenarios, SkipScenario
+from tui.panes.security import WaiveCheck
+
+RUNS_ELSEWHERE = "Scenarios run in the operator's terminal; this view follows its evidence."
 
 
 class RemoteGateRoomApp(GateRoomApp):
@@ -28,8 +31,33 @@ class RemoteGateRoomApp(GateRoomApp):
         self.sub_title = f"{actor.role} {actor.who}"
 
     def on_rerun_checks(self, message: RerunChecks) -> None:
-        message.stop()  # runs happen in the operator's own terminal, with its config and keys
+        # runs happen in the operator's own terminal, with its config and keys; prevent_default keeps
+        # the base app's handler (which would run them here) from being called after this one
+        message.prevent_default()
         self.notify("Checks run in the operator's terminal; this view follows its evidence.")
+
+    # the served process has no GitHub or cluster access of its own: it never drives the scenarios
+    def on_run_scenarios(self, message: RunScenarios) -> None:
+        message.prevent_default()
+        self.notify(RUNS_ELSEWHERE)
+
+    def on_cancel_scenario(self, message: CancelScenario) -> None:
+        message.prevent_default()
+        self.notify(RUNS_ELSEWHERE)
+
+    def on_skip_scenario(self, message: SkipScenario) -> None:
+        message.prevent_default()
+        self.notify(RUNS_ELSEWHERE)
+
+    def on_record_manual(self, message: RecordManual) -> None:
+        message.prevent_default()
+        self.notify(RUNS_ELSEWHERE)
+
+    def on_waive_check(self, message: WaiveCheck) -> None:
+        if self.actor.role == "viewer":
+            message.prevent_default()
+            self.notify("A viewer cannot waive a finding.", severity="warning")
+        # an owner or operator: the base app's handler records the waiver
 
 
 def main(argv: Sequence[str] | None = None) -> int:
