@@ -20,7 +20,8 @@ HELP = """\
 | `g` `p` `f` | scenarios: filter by group, priority, status |
 | `r` `x` `s` | scenarios: run or retry, cancel, skip with a reason |
 | `y` `n` | scenarios: a manual scenario passed / failed (with a note) |
-| `enter` `m` `w` | security: the finding's detail, the RBAC matrix, waive (a reason is required); `r` `R` re-run |
+| `enter` `m` `w` | security: a finding's detail, the RBAC matrix, waive (with a reason) |
+| `r` `R` | security: re-run the check, every check |
 | `g` `n` `c` | sign-off: decide GO, decide NO-GO, comment; then `y` confirms, `escape` cancels |
 | `ctrl+p` | command palette: every action by name |
 | `p` `space` | logs: pause / follow (`End` follows again) |
