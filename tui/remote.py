@@ -9,7 +9,12 @@ connected key: a viewer only watches, an owner or operator may record the decisi
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import fcntl
+import signal
 import sys
+import termios
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
@@ -29,6 +34,13 @@ class RemoteGateRoomApp(GateRoomApp):
         super().__init__(opener, autorun=False)
         self.actor = actor
         self.sub_title = f"{actor.role} {actor.who}"
+
+    def on_mount(self) -> None:
+        # (Textual calls the base app's on_mount too: that one opens the gate.) The PTY is our
+        # controlling terminal (take_terminal): when the server goes away the kernel hangs it up,
+        # and the session ends instead of spinning on a terminal nobody reads
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
 
     def on_rerun_checks(self, message: RerunChecks) -> None:
         # runs happen in the operator's own terminal, with its config and keys; prevent_default keeps
@@ -60,12 +72,20 @@ class RemoteGateRoomApp(GateRoomApp):
         # an owner or operator: the base app's handler records the waiver
 
 
+def take_terminal() -> None:
+    """Make the PTY on stdin the controlling terminal of this session (the server starts us as a
+    session leader), so that a hang-up of its other end reaches us as SIGHUP."""
+    with contextlib.suppress(OSError):
+        fcntl.ioctl(sys.stdin.fileno(), termios.TIOCSCTTY, 0)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gateroom-remote")
     parser.add_argument("--session-dir", type=Path, required=True)
     parser.add_argument("--role", choices=ROLES, required=True)
     parser.add_argument("--who", required=True)
     args = parser.parse_args(argv)
+    take_terminal()
     app = RemoteGateRoomApp(lambda: open_watch_gate(args.session_dir, args.who), Actor(args.who, args.role))
     app.run()
     if app.exit_error:

@@ -136,4 +136,6 @@ class SandboxWorld:
 
 
 def fault_descriptions() -> list[str]:
-    return [f"{f.name:28} {f.description}" for f in sorted(CATALOGUE.values(), key=lambda f: f.name)]
+    faults = sorted(CATALOGUE.values(), key=lambda f: f.name)
+    width = max(len(f.name) for f in faults)
+    return [f"{f.name:{width}}  {f.description}" for f in faults]

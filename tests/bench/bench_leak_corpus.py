@@ -1,14 +1,17 @@
 """Precision and recall of the leak detector over the secret corpus and its look-alikes, per source
 (pod logs, GitHub comments, Kubernetes events, ConfigMaps), through the real adapters over HTTP.
 
-Run: python3 -m tests.bench.bench_leak_corpus
+Run: python3 tests/bench/bench_leak_corpus.py (or python3 -m tests.bench.bench_leak_corpus)
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.integration.leak_corpus import SOURCES, run_corpus
 from tests.unit.redaction_corpus import LOOKALIKES, SECRETS

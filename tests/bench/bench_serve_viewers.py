@@ -37,7 +37,7 @@ from tests.integration.serve_support import Terminal, make_keys, open_terminal
 from tests.unit.bundle_support import check, make_session
 
 ROOT = Path(__file__).resolve().parents[2]
-TARGETS = {"5": "Recommendation", "1": "Expected / reason"}
+TARGETS = {"5": "Recommendation", "1": "Expected"}  # a text only that pane draws
 
 
 def tree_cpu(proc: psutil.Process) -> float:

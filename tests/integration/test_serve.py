@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import asyncssh
+import psutil
 import pytest
 
 from backends.decision import AUDIT_KINDS, digest_at
@@ -124,3 +127,57 @@ async def test_host_key_is_generated_once_and_kept(tmp_path: Path) -> None:
         assert second.host_key_fingerprint() == key
     assert (session_dir / HOST_KEY_FILE).stat().st_mode & 0o077 == 0
     assert (session_dir / STORE_FILE).is_file()
+
+
+async def test_session_apps_end_when_the_server_dies(tmp_path: Path) -> None:
+    """A served session must not outlive its server: the PTY's hang-up ends it (no orphan left
+    redrawing a terminal nobody reads)."""
+    session_dir = tmp_path / "session"
+    make_session(session_dir)
+    keys = make_keys(tmp_path)
+    server = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tui.cli",
+        "serve",
+        "--session-dir",
+        str(session_dir),
+        "--listen",
+        "127.0.0.1:0",
+        "--keys",
+        str(keys.file),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert server.stdout is not None
+        first = (await asyncio.wait_for(server.stdout.readline(), 30)).decode()
+        port = int(first.split(" for ")[0].rsplit(":", 1)[1])
+        conn = await asyncssh.connect(
+            "127.0.0.1",
+            port,
+            username="viewer",
+            client_keys=[keys.viewer],
+            known_hosts=None,
+            connect_timeout=10,
+            agent_path=None,
+        )
+        term = await open_terminal(conn, size=(80, 24))
+        await term.wait_for("Gate Room", 30)
+        apps = psutil.Process(server.pid).children(recursive=True)
+        assert apps, "the session runs in a child process of the server"
+        server.kill()
+        await server.wait()
+        deadline = time.monotonic() + 20
+        alive = apps
+        while alive and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        assert not alive, f"session apps still running after the server died: {alive}"
+        with contextlib.suppress(asyncssh.Error, OSError):
+            await term.close()
+        conn.close()
+        await conn.wait_closed()
+    finally:
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
