@@ -227,6 +227,16 @@ class GateRoomApp(App[None]):
 
     def _focus_pane(self, pane: str) -> None:
         tab = self.query_one(TabbedContent).get_pane(pane)
+        focused = self.screen.focused
+        if focused is not None and tab in focused.ancestors:
+            return  # the pane already chose (on_show)
+        # the pane's own choice first: the focus chain's order is no contract (a form's buttons
+        # may come before the content they belong to)
+        for gate_pane in tab.query(GatePane):
+            target = gate_pane.default_focus()
+            if target is not None:
+                target.focus()
+                return
         for widget in self.screen.focus_chain:
             if tab in widget.ancestors:
                 widget.focus()

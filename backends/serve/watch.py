@@ -70,18 +70,27 @@ class WatchGate(Gate):
         await super().aclose()
 
 
-def _settings_for(state: GateState) -> Settings:
-    # The served terminal has no config file: describe the target as the session recorded it.
-    user, _, rest = state.target.rpartition("@")
+def _endpoint(target: str) -> dict[str, object]:
+    """user@address:port (as SessionOpened and the SSH check record it) as host settings."""
+    user, _, rest = target.rpartition("@")
     address, _, port = rest.rpartition(":")
-    names = sorted({r.target for r in state.checks.values() if r.target and r.target != "local"})
-    host = {
-        "name": names[0] if names else "target",
+    return {
         "address": address or rest or "unknown",
         "user": user or "codex",
         "port": int(port) if port.isdigit() else 22,
     }
-    return settings_from_dict({"hosts": [host]})
+
+
+def _settings_for(state: GateState) -> Settings:
+    # The served terminal has no config file: describe the hosts as the session recorded them. Only
+    # host checks name a host; security, GitHub and cluster checks name groups, repos and contexts.
+    names = sorted({r.target for r in state.checks.values() if r.area == "host" and r.target})
+    hosts = []
+    for name in names or ["target"]:
+        ssh = state.checks.get(f"{name}/host.ssh")
+        seen = ssh.observed if ssh is not None and "@" in ssh.observed else state.target
+        hosts.append({"name": name, **_endpoint(seen)})
+    return settings_from_dict({"hosts": hosts})
 
 
 async def open_watch_gate(session_dir: Path, operator: str) -> WatchGate:

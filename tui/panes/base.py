@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.containers import Vertical
 from textual.message import Message
+from textual.widget import Widget
 
 from backends.events import Event
 from backends.gate import Gate
@@ -19,6 +20,10 @@ class GatePane(Vertical):
 
     def on_gate_event(self, event: Event) -> None:
         pass
+
+    def default_focus(self) -> Widget | None:
+        """The widget that takes the keys when the pane is shown (None: the first focusable one)."""
+        return None
 
 
 class Intent(Message):

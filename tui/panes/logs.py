@@ -444,6 +444,9 @@ class LogsPane(GatePane):
     def on_mount(self) -> None:
         self.set_interval(0.1, self._tick)
 
+    def default_focus(self) -> Widget | None:
+        return None if self._prompt else self.lines
+
     def on_show(self) -> None:
         """Keys go to the lines as soon as the pane is shown (1-5 and the palette still work)."""
         if not self._prompt:

@@ -13,6 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
 from backends.decision import Actor, DecisionError, SignoffSnapshot, decide, local_actor, refuse, snapshot
@@ -98,6 +99,9 @@ class SignoffPane(GatePane):
         if not isinstance(event, (LogLines, Progress)):  # neither changes what is signed
             self._refresh()
 
+    def default_focus(self) -> Widget | None:
+        return self.query_one("#signoff-body")
+
     def on_show(self) -> None:
         focused = self.screen.focused
         if focused is None or self not in focused.ancestors:
@@ -175,8 +179,6 @@ class SignoffPane(GatePane):
             text.append(f"Watching as {actor.role}: the owner records the decision.", style="dim")
         else:
             text.append(f"Deciding as {actor.who} ({actor.role}): g GO · n NO-GO · c comment", style="dim")
-        if not actor.can_decide and status.decision is None:
-            pass
         self.query_one("#signoff-decision", Static).update(text)
         show_form = actor.can_decide and not status.final
         self.query_one("#signoff-form").set_class(not show_form, "hidden")
