@@ -87,6 +87,10 @@ class ScenarioStepChanged(Event):
     expected: str = ""
     actual: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
+    # what the scenario is, so a scenario still running (or waiting for the operator) reads right
+    # from the evidence alone: ScenarioFinished says it again at the end
+    priority: str = ""
+    title: str = ""
 
 
 @dataclass(frozen=True)

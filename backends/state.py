@@ -56,6 +56,8 @@ class GateState:
             case ScenarioStepChanged():
                 sc = self.scenarios.setdefault(event.scenario_id, ScenarioState(event.scenario_id))
                 sc.steps[event.step_index] = event
+                sc.title = event.title or sc.title
+                sc.priority = event.priority or sc.priority
                 if sc.status == "PENDING":
                     # a manual scenario waits for the operator rather than running
                     sc.status = "MANUAL" if event.status == "MANUAL" else "RUNNING"

@@ -14,7 +14,9 @@ from backends.events import DecisionRecorded
 from backends.results import CheckResult
 from backends.signoff import DecisionStatus, SignoffSummary, pane_of
 
-STATUS_COLUMNS = ("PASS", "WARN", "FAIL", "ERROR", "SKIP", "PENDING", "RUNNING")
+STATUS_COLUMNS = ("PASS", "WARN", "FAIL", "ERROR", "SKIP")
+#: not a result yet: still running, not started, or a manual checklist waiting for the operator
+OPEN_STATUSES = ("PENDING", "RUNNING", "MANUAL")
 
 
 def _utc(ts: float) -> str:
@@ -64,10 +66,15 @@ def _summary(
         out.append("**Decision:** none recorded on this evidence yet.")
     out += ["", f"Evidence: {s.records} records, chain head `{s.head}`.", ""]
     rows = []
+    still_open = 0
     for pane in ("preflight", "scenarios", "security"):
         counts = s.counts.get(pane, {})
-        rows.append([pane.capitalize(), *(counts.get(c, 0) for c in STATUS_COLUMNS[:5])])
-    out += _table(["Pane", *STATUS_COLUMNS[:5]], rows)
+        waiting = sum(n for status, n in counts.items() if status in OPEN_STATUSES)
+        still_open += waiting
+        rows.append([pane.capitalize(), *(counts.get(c, 0) for c in STATUS_COLUMNS), waiting])
+    out += _table(["Pane", *STATUS_COLUMNS, "Open"], rows)
+    if still_open:
+        out += ["", f"Open: {still_open} item(s) unfinished, or manual checklists waiting for the operator."]
     if s.waivers:
         out += ["", f"{len(s.waivers)} waiver(s) and {len(s.deviations)} deviation(s) are listed below."]
     elif s.deviations:

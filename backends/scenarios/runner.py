@@ -193,7 +193,15 @@ class ScenarioRunner:
         detail.update(extra or {})
         self.bus.publish(
             ScenarioStepChanged(
-                scenario.id, index, status, description, expected, self.world.redact(actual), detail
+                scenario.id,
+                index,
+                status,
+                description,
+                expected,
+                self.world.redact(actual),
+                detail,
+                scenario.priority,
+                scenario.title,
             )
         )
 

@@ -1,14 +1,15 @@
 """Benchmark: 20 SSH viewers on `gateroom serve` while the operator's app keeps writing evidence.
 
-    python3 tests/bench/bench_serve_viewers.py [--viewers 20] [--keys 30] [--rate 5]
+    python3 tests/bench/bench_serve_viewers.py [--viewers 20] [--keys 30] [--rate 5] [--pause 0.2]
 
 The server runs as its own process (`gateroom serve`, one app process per session); this process
 holds the 20 asyncssh clients and an operator writer that records `--rate` events/s into the same
 session through the store (the same lock and flush the operator's app uses), so every viewer's
 screen keeps updating. Each viewer types `--keys` keystrokes alternating `5` (sign-off) and `1`
-(preflight); latency is from writing the key to the first moment the new pane's text is in what the
-server sent back. Printed: p50/p95 per session and overall, and the server's CPU (its whole process
-tree: the SSH server and every session's app) during the typing phase.
+(preflight), waiting `--pause` s after each one shows; latency is from writing the key to the first
+moment the new pane's text is in what the server sent back. Printed: p50/p95 per session and overall,
+and the server's CPU (its whole process tree: the SSH server and every session's app) during the
+typing phase.
 """
 
 from __future__ import annotations
@@ -75,7 +76,9 @@ async def operator_writer(store: EvidenceStore, rate: float, stop: asyncio.Event
     return n
 
 
-async def viewer(port: int, key: asyncssh.SSHKey, host_key: asyncssh.SSHKey, keys: int) -> list[float]:
+async def viewer(
+    port: int, key: asyncssh.SSHKey, host_key: asyncssh.SSHKey, keys: int, pause: float
+) -> list[float]:
     conn = await asyncssh.connect(
         "127.0.0.1",
         port,
@@ -96,7 +99,7 @@ async def viewer(port: int, key: asyncssh.SSHKey, host_key: asyncssh.SSHKey, key
         term.type(key_name)
         await term.wait_for(TARGETS[key_name], 30)
         latencies.append(time.monotonic() - t0)
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(pause)
     await term.close()
     conn.close()
     return latencies
@@ -112,6 +115,7 @@ async def main() -> None:
     parser.add_argument("--viewers", type=int, default=20)
     parser.add_argument("--keys", type=int, default=30)
     parser.add_argument("--rate", type=float, default=5.0)
+    parser.add_argument("--pause", type=float, default=0.2, help="seconds a viewer waits between its keys")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="gateroom-bench-serve-"))
     session_dir = work / "session"
@@ -145,7 +149,7 @@ async def main() -> None:
     try:
         cpu0, t0 = tree_cpu(proc), time.monotonic()
         sessions = asyncio.gather(
-            *(viewer(port, keys.viewer, host_key, args.keys) for _ in range(args.viewers))
+            *(viewer(port, keys.viewer, host_key, args.keys, args.pause) for _ in range(args.viewers))
         )
         rss = 0
         while not sessions.done():
@@ -160,6 +164,7 @@ async def main() -> None:
         server.wait(10)
     print(
         f"{args.viewers} viewers x {args.keys} keys,"
+        f" ({args.pause:g} s between a viewer's keys),"
         f" operator writing {args.rate:g} events/s ({written} in all)"
     )
     for i, lat in enumerate(results, 1):

@@ -9,7 +9,7 @@ from backends.bundle.export import bundle_files
 from backends.bundle.manifest import MANIFEST, bundle_digest
 from backends.bundle.scan import scan
 from backends.decision import Actor, DecisionError, decision_status, digest_at, prepare
-from backends.events import LoginRecorded, ScenarioFinished
+from backends.events import LoginRecorded, ScenarioFinished, ScenarioStepChanged
 from backends.gate import open_demo_gate
 from backends.session import Session
 from tests.unit.bundle_support import make_session
@@ -86,3 +86,18 @@ async def test_demo_gate_report_reads_well_and_holds_no_secret(tmp_path: Path) -
         text = data.decode("utf-8", "replace")
         assert not [s for s in secrets if s in text], name
     assert scan(files, secrets) == []
+
+
+def test_a_manual_scenario_still_waiting_reads_right_in_the_report(tmp_path: Path) -> None:
+    """Only step events exist for a checklist the operator has not answered yet: the report takes
+    the scenario's priority and title from them and counts it as open, not as passed."""
+    store = make_session(tmp_path)
+    for index, item in enumerate(("edge stays thin", "domain logic in services")):
+        store.record_event(
+            ScenarioStepChanged("E2", index, "MANUAL", item, priority="P2", title="edge service stays thin")
+        )
+    store.flush()
+    report = bundle_files(tmp_path)[REPORT].decode()
+    assert "| E2 | P2 | edge service stays thin | MANUAL |" in report
+    assert "| Scenarios | 1 | 0 | 1 | 0 | 0 | 1 |" in report  # A1 passed, B2 failed, E2 open
+    assert "Open: 1 item(s) unfinished, or manual checklists waiting for the operator." in report

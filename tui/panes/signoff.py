@@ -25,7 +25,7 @@ from tui.panes.base import GatePane
 from tui.panes.decision_confirm import ConfirmDecision
 from tui.styles import STATUS_STYLE
 
-COUNT_ORDER = ("PASS", "WARN", "FAIL", "ERROR", "SKIP", "RUNNING", "PENDING")
+COUNT_ORDER = ("PASS", "WARN", "FAIL", "ERROR", "SKIP", "MANUAL", "RUNNING", "PENDING")
 REFRESH_DELAY_S = 0.15
 
 
