@@ -34,7 +34,7 @@ from backends.events import CheckFinished
 from backends.evidence.store import EvidenceStore
 from backends.results import Status
 from backends.session import STORE_FILE
-from tests.integration.serve_support import Terminal, make_keys, open_terminal
+from tests.integration.serve_support import Terminal, listening_port, make_keys, open_terminal, serve_argv
 from tests.unit.bundle_support import check, make_session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,26 +121,15 @@ async def main() -> None:
     session_dir = work / "session"
     make_session(session_dir)
     keys = make_keys(work)
-    root = ROOT
-    command = [
-        "serve",
-        "--session-dir",
-        str(session_dir),
-        "--listen",
-        "127.0.0.1:0",
-        "--keys",
-        str(keys.file),
-    ]
     server = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is measured
-        [sys.executable, "-m", "tui.cli", *command],
-        cwd=root,
+        serve_argv(session_dir, keys.file),
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(root)},
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert server.stdout is not None
-    first = server.stdout.readline()
-    port = int(first.split(" for ")[0].rsplit(":", 1)[1])
+    port = listening_port(server.stdout.readline())
     host_key = asyncssh.read_private_key(str(session_dir / "serve_host_key")).convert_to_public()
     proc = psutil.Process(server.pid)
     store = EvidenceStore(session_dir / STORE_FILE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -37,6 +38,27 @@ def make_keys(directory: Path) -> Keys:
     path = directory / "keys.txt"
     path.write_text("\n".join(lines) + "\n")
     return Keys(owner, viewer, stranger, path)
+
+
+def serve_argv(session_dir: Path, keys_file: Path) -> list[str]:
+    """`gateroom serve` as its own process, on a free loopback port."""
+    return [
+        sys.executable,
+        "-m",
+        "tui.cli",
+        "serve",
+        "--session-dir",
+        str(session_dir),
+        "--listen",
+        "127.0.0.1:0",
+        "--keys",
+        str(keys_file),
+    ]
+
+
+def listening_port(first_line: str) -> int:
+    """The port from the server's first line: `gateroom serve: listening on HOST:PORT for N key(s)`."""
+    return int(first_line.split(" for ")[0].rsplit(":", 1)[1])
 
 
 @asynccontextmanager

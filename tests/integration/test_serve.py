@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,14 @@ from backends.evidence.store import EvidenceStore
 from backends.serve.hostkey import HOST_KEY_FILE
 from backends.serve.keys import fingerprint
 from backends.session import STORE_FILE
-from tests.integration.serve_support import connect, make_keys, open_terminal, running_server
+from tests.integration.serve_support import (
+    connect,
+    listening_port,
+    make_keys,
+    open_terminal,
+    running_server,
+    serve_argv,
+)
 from tests.unit.bundle_support import make_session
 
 
@@ -136,22 +142,11 @@ async def test_session_apps_end_when_the_server_dies(tmp_path: Path) -> None:
     make_session(session_dir)
     keys = make_keys(tmp_path)
     server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tui.cli",
-        "serve",
-        "--session-dir",
-        str(session_dir),
-        "--listen",
-        "127.0.0.1:0",
-        "--keys",
-        str(keys.file),
-        stdout=asyncio.subprocess.PIPE,
+        *serve_argv(session_dir, keys.file), stdout=asyncio.subprocess.PIPE
     )
     try:
         assert server.stdout is not None
-        first = (await asyncio.wait_for(server.stdout.readline(), 30)).decode()
-        port = int(first.split(" for ")[0].rsplit(":", 1)[1])
+        port = listening_port((await asyncio.wait_for(server.stdout.readline(), 30)).decode())
         conn = await asyncssh.connect(
             "127.0.0.1",
             port,
