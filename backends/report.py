@@ -31,7 +31,7 @@ class ProgressPrinter:
                 self._line(f"[{r.status:>5}] {r.target:<14} {r.check_id:<24} {r.observed}{why}")
             case ScenarioFinished():
                 why = f" - {event.reason}" if event.reason else ""
-                self._line(f"[{event.status:>5}] scenario {event.scenario_id:<10} {event.title}{why}")
+                self._line(f"[{event.status:>5}] scenario {event.scenario_id:<20} {event.title}{why}")
             case RunFinished():
                 self._line(("GO" if event.go else "NO-GO") + (":" if event.reasons else ""))
                 for reason in event.reasons:
