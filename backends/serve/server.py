@@ -106,7 +106,8 @@ class ServeRunner:
         self.grants = load_keys(keys_file)
         self.host_key = load_or_create_host_key(self.session_dir)
         self.audit = Audit(self.session_dir)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()  # audit writes
+        self._sessions: set[asyncio.Task[Any]] = set()  # one per open terminal
         self.server: asyncssh.SSHAcceptor | None = None
 
     def spawn(self, aw: Awaitable[Any]) -> None:
@@ -145,9 +146,15 @@ class ServeRunner:
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
-        for task in list(self._tasks):
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(task, CHILD_EXIT_TIMEOUT_S)
+        # terminals still open end here: each stops its app and writes its logout record, and the
+        # audit writes are waited for, so that no login or logout is lost on the way down
+        for session in list(self._sessions):
+            session.cancel()
+        await asyncio.gather(*self._sessions, return_exceptions=True)
+        while self._tasks:
+            _, pending = await asyncio.wait(list(self._tasks), timeout=CHILD_EXIT_TIMEOUT_S)
+            if pending:
+                break
 
     # -- one terminal session ----------------------------------------------------------------------
     def _child_env(self, process: asyncssh.SSHServerProcess[bytes], term: str) -> dict[str, str]:
@@ -164,6 +171,10 @@ class ServeRunner:
         return env
 
     async def _session(self, process: asyncssh.SSHServerProcess[bytes]) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._sessions.add(task)
+            task.add_done_callback(self._sessions.discard)
         grant: Grant | None = process.get_extra_info(GRANT_INFO)
         term = process.get_terminal_type()
         if grant is None or not term:

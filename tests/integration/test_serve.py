@@ -176,3 +176,23 @@ async def test_session_apps_end_when_the_server_dies(tmp_path: Path) -> None:
         if server.returncode is None:
             server.kill()
             await server.wait()
+
+
+async def test_closing_the_server_ends_open_terminals_and_records_their_logout(tmp_path: Path) -> None:
+    session_dir = tmp_path / "session"
+    store = make_session(session_dir)
+    keys = make_keys(tmp_path)
+    async with running_server(session_dir, keys.file) as (runner, port):
+        conn = await connect(runner, port, keys.viewer)
+        term = await open_terminal(conn, size=(80, 24))
+        await term.wait_for("Gate Room", 30)
+    # the context closed the server with the terminal still open: the logout is on record at once
+    logouts = [
+        r["payload"]
+        for r in store.records()
+        if r["kind"] == ActionRecorded.kind and r["payload"]["action"] == "logout"
+    ]
+    assert [p["fingerprint"] for p in logouts] == [fingerprint(keys.viewer)], logouts
+    with contextlib.suppress(asyncssh.Error, OSError):
+        await term.close()
+    conn.close()
