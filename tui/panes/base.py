@@ -25,6 +25,13 @@ class GatePane(Vertical):
         """The widget that takes the keys when the pane is shown (None: the first focusable one)."""
         return None
 
+    def on_show(self) -> None:
+        # keys go to the pane at once, without a tab key to reach its content (1-5 still work)
+        focused = self.screen.focused
+        target = self.default_focus()
+        if target is not None and (focused is None or self not in focused.ancestors):
+            target.focus()
+
 
 class Intent(Message):
     """Something the operator asked for; the app carries it to the engine."""

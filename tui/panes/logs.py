@@ -447,11 +447,6 @@ class LogsPane(GatePane):
     def default_focus(self) -> Widget | None:
         return None if self._prompt else self.lines
 
-    def on_show(self) -> None:
-        """Keys go to the lines as soon as the pane is shown (1-5 and the palette still work)."""
-        if not self._prompt:
-            self.lines.focus()
-
     # -- gate -----------------------------------------------------------------------------------
     def load(self, gate: Gate) -> None:
         super().load(gate)

@@ -102,11 +102,6 @@ class SignoffPane(GatePane):
     def default_focus(self) -> Widget | None:
         return self.query_one("#signoff-body")
 
-    def on_show(self) -> None:
-        focused = self.screen.focused
-        if focused is None or self not in focused.ancestors:
-            self.query_one("#signoff-body").focus()
-
     @work(exclusive=True, group="signoff-refresh")
     async def _refresh(self) -> None:
         if self.gate is None:
