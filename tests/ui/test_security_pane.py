@@ -62,7 +62,11 @@ def _app(name: str, which: str, **kw: str) -> GateRoomApp:
 async def _show(pilot: Pilot[None]) -> None:
     await wait_for_gate(pilot)
     await pilot.press("4")
-    await pilot.pause()
+    # the pane's keys reach it once its table has the focus (given after the next refresh)
+    for _ in range(100):
+        if pilot.app.focused is _table(pilot.app):  # type: ignore[arg-type]
+            return
+        await pilot.pause(0.02)
 
 
 def _table(app: GateRoomApp) -> DataTable:  # type: ignore[type-arg]
