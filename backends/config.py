@@ -1,6 +1,7 @@
 """gateroom.toml → typed settings. Every problem becomes one line naming the file, the key and the fault.
 
-Secrets never live in this file: the GitHub token is read from the environment variable it names.
+Secrets never live in this file: the GitHub and staff tokens are read from the environment variables
+it names.
 """
 
 from __future__ import annotations
@@ -61,6 +62,24 @@ class GitHubSettings(_Strict):
         return os.environ.get(self.token_env) or None
 
 
+class PlatformSettings(_Strict):
+    """The platform's staff API (api-gateway), reached with a staff JWT."""
+
+    api_url: str = Field(min_length=1)  # e.g. https://platform.example.com (paths start at /api/v1)
+    token_env: str = "GATEROOM_STAFF_TOKEN"
+    timeout: float = Field(default=10.0, gt=0)
+
+    def token(self) -> str | None:
+        return os.environ.get(self.token_env) or None
+
+
+class TimingSettings(_Strict):
+    """The plan's waits are written for a real platform (a full-env run may take 45 minutes, a chain
+    of stages hours); `scale` multiplies every wait: 0.5 halves them, the sandbox uses 0.01."""
+
+    scale: float = Field(default=1.0, gt=0, le=100)
+
+
 class CodexSettings(_Strict):
     #: a local copy of bootstrap/host/config.env (the host's copy is named by hosts[].env_file)
     env_file: Path | None = None
@@ -119,6 +138,8 @@ class Settings(_Strict):
     hosts: list[HostSettings] = Field(min_length=1)
     cluster: ClusterSettings | None = None
     github: GitHubSettings | None = None
+    platform: PlatformSettings | None = None
+    timing: TimingSettings = Field(default_factory=TimingSettings)
     codex: CodexSettings = Field(default_factory=CodexSettings)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     logs: LogsSettings = Field(default_factory=LogsSettings)

@@ -17,6 +17,7 @@ from backends.checks import env_labels as env_labels
 from backends.checks import env_secrets as env_secrets
 from backends.checks import github_checks as github_checks
 from backends.checks import cluster_checks as cluster_checks
+from backends.checks import platform_checks as platform_checks
 from backends.checks import security_rbac as security_rbac
 from backends.checks import security_leaks as security_leaks
 from backends.checks import security_approvals as security_approvals

@@ -6,6 +6,7 @@ from __future__ import annotations
 AREA_NEEDS: dict[str, tuple[str, ...]] = {
     "github": ("github",),
     "cluster": ("cluster",),
+    "platform": ("platform",),
     "rbac": ("cluster",),
     "network": ("cluster",),
     # the scripted security checks start probe runs through GitHub and read their traces in the cluster

@@ -49,6 +49,7 @@ class CheckContext:
     env_source: Any = None  # an EnvSource for ENV-scoped checks
     github: Any = None  # backends.github.GitHubAdapter for GLOBAL checks, None when not configured
     cluster: Any = None  # backends.cluster.ClusterAdapter for GLOBAL checks, None when not configured
+    platform: Any = None  # backends.platform_api.PlatformAdapter, None when [platform] is not configured
     extras: dict[str, Any] = field(default_factory=dict)
 
 
