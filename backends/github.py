@@ -237,7 +237,13 @@ class GitHubAdapter:
     async def comments(self, repo: str, number: int) -> list[Comment]:
         def fetch() -> list[Comment]:
             return [
-                Comment(c.user.login if c.user else "", self.redact(c.body or ""), iso(c.created_at))
+                Comment(
+                    c.user.login if c.user else "",
+                    self.redact(c.body or ""),
+                    iso(c.created_at),
+                    int(c.id),
+                    iso(c.updated_at),
+                )
                 for c in self._repo(repo).get_issue(number).get_comments()
             ]
 

@@ -22,6 +22,8 @@ class Comment:
     author: str
     body: str  # redacted
     created_at: str = ""  # ISO 8601, UTC
+    id: int = 0
+    updated_at: str = ""  # ISO 8601, UTC: the platform edits its run-status comment in place
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,9 @@ from backends.sandbox.faults import FaultSet, register
 from backends.sandbox.github_routes import RestHandlers, error_response
 from backends.sandbox.github_state import GitHubState
 
+#: the login a request's token belongs to (the routes act as that user)
+LOGIN = web.RequestKey("login", str)
+
 register(
     "github.token-expired", "github", "the GitHub token is rejected (401 Bad credentials)", ["github.token"]
 )
@@ -109,10 +112,11 @@ class SandboxGitHubApi(RestHandlers):
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if (
             scheme.lower() not in {"token", "bearer"}
-            or token != self.state.token
+            or token not in self.state.tokens
             or self.faults.active("github.token-expired")
         ):
             return error_response(401, "Bad credentials")
+        request[LOGIN] = self.state.tokens[token]
         if self.faults.active("github.rate-limited") and self._limited < self.rate_limited_calls:
             self._limited += 1
             if self.rate_style == "secondary":

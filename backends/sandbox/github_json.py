@@ -116,7 +116,7 @@ def comment(base: str, repo_name: str, number: int, c: Comment) -> Json:
         "body": c.body,
         "user": user(base, c.author),
         "created_at": c.created_at,
-        "updated_at": c.created_at,
+        "updated_at": c.updated_at or c.created_at,
         "url": f"{base}/repos/{repo_name}/issues/comments/{c.id}",
         "html_url": f"{base}/{repo_name}/issues/{number}#issuecomment-{c.id}",
         "issue_url": f"{base}/repos/{repo_name}/issues/{number}",

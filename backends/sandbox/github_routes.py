@@ -1,6 +1,6 @@
 """The sandbox GitHub's REST handlers: each reads or changes the state and answers in GitHub's shape.
 
-The acting user is always the token's user: the sandbox has one token, like one operator.
+The acting user is the token's user: the operator's token, and a bot's for the refusal paths.
 """
 
 from __future__ import annotations
@@ -63,6 +63,11 @@ class RestHandlers:
             raise AdapterError(ErrorKind.NOT_FOUND, f"{name}#{issue.number} is not a pull request")
         return name, issue
 
+    def actor(self, request: web.Request) -> str:
+        from backends.sandbox.github_api import LOGIN
+
+        return request.get(LOGIN) or self.state.login
+
     def label_named(self, request: web.Request) -> Label:
         name, wanted = self.repo_name(request), request.match_info["name"]
         for label in self.state.visible_labels(name):
@@ -72,7 +77,7 @@ class RestHandlers:
 
     # -- user, rate limit, repository ---------------------------------------------------------------------
     async def get_user(self, request: web.Request) -> web.Response:
-        response = web.json_response(js.user(self.url, self.state.login) | {"name": "Gate Operator"})
+        response = web.json_response(js.user(self.url, self.actor(request)) | {"name": self.actor(request)})
         response.headers["X-OAuth-Scopes"] = ", ".join(self.state.scopes)
         response.headers["X-Accepted-OAuth-Scopes"] = ""
         return response
@@ -133,7 +138,7 @@ class RestHandlers:
         name, data = self.repo_name(request), await _body(request)
         labels = [str(x) for x in data.get("labels") or []]
         number = self.state.create_issue(
-            name, str(data["title"]), str(data.get("body") or ""), actor=self.state.login, labels=labels
+            name, str(data["title"]), str(data.get("body") or ""), actor=self.actor(request), labels=labels
         )
         issue = self.state.issue(name, number)
         return web.json_response(js.issue(self.url, self.state.repo(name), issue), status=201)
@@ -150,8 +155,8 @@ class RestHandlers:
         if "labels" in data:
             wanted = [str(x) for x in data["labels"]]
             for gone in [x for x in issue.labels if x not in wanted]:
-                self.state.remove_label(name, issue.number, gone, actor=self.state.login)
-            self.state.add_labels(name, issue.number, wanted, actor=self.state.login)
+                self.state.remove_label(name, issue.number, gone, actor=self.actor(request))
+            self.state.add_labels(name, issue.number, wanted, actor=self.actor(request))
         return web.json_response(js.issue(self.url, self.state.repo(name), issue))
 
     def _labels_answer(self, name: str, issue: Issue) -> web.Response:
@@ -165,12 +170,12 @@ class RestHandlers:
         name, issue = self.issue_of(request)
         data = await request.json()  # GitHub takes a bare list or {"labels": [...]}
         labels = data["labels"] if isinstance(data, dict) else data
-        self.state.add_labels(name, issue.number, [str(x) for x in labels], actor=self.state.login)
+        self.state.add_labels(name, issue.number, [str(x) for x in labels], actor=self.actor(request))
         return self._labels_answer(name, issue)
 
     async def remove_issue_label(self, request: web.Request) -> web.Response:
         name, issue = self.issue_of(request)
-        self.state.remove_label(name, issue.number, request.match_info["name"], actor=self.state.login)
+        self.state.remove_label(name, issue.number, request.match_info["name"], actor=self.actor(request))
         return self._labels_answer(name, issue)
 
     # -- comments and the label timeline ------------------------------------------------------------------
@@ -187,7 +192,7 @@ class RestHandlers:
 
     async def create_comment(self, request: web.Request) -> web.Response:
         (name, issue), data = self.issue_of(request), await _body(request)
-        comment = self.state.add_comment(name, issue.number, str(data["body"]), actor=self.state.login)
+        comment = self.state.add_comment(name, issue.number, str(data["body"]), actor=self.actor(request))
         return web.json_response(js.comment(self.url, name, issue.number, comment), status=201)
 
     async def list_events(self, request: web.Request) -> web.Response:
@@ -217,7 +222,7 @@ class RestHandlers:
         if event not in REVIEW_STATES:
             return error_response(422, f"Validation Failed: unknown review event {event}")
         review = self.state.add_review(
-            name, pr.number, REVIEW_STATES[event], str(data.get("body") or ""), actor=self.state.login
+            name, pr.number, REVIEW_STATES[event], str(data.get("body") or ""), actor=self.actor(request)
         )
         return web.json_response(js.review(self.url, name, pr.number, review))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ class Comment:
     author: str
     body: str
     created_at: str = field(default_factory=now_iso)
+    updated_at: str = ""
 
 
 @dataclass
@@ -97,6 +99,10 @@ class Issue:
     events: list[LabelEvent] = field(default_factory=list)
     head: str | None = None  # set for pull requests
     reviews: list[Review] = field(default_factory=list)
+    #: reaction content -> the logins that reacted (the platform marks a run's issue with `eyes`)
+    reactions: dict[str, set[str]] = field(default_factory=dict)
+    #: changed files of a pull request (path -> status), what `GET .../pulls/N/files` lists
+    files: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_pr(self) -> bool:
@@ -146,6 +152,8 @@ class GitHubState:
         self.platform_repo = platform_repo
         self.token = token
         self.users = {OPERATOR: "User", BOT: "Bot"}
+        #: token -> login: the operator's, plus any added for other senders (a bot, a stranger)
+        self.tokens = {token: OPERATOR}
         self.login = OPERATOR
         self.scopes = SCOPES
         self._ids = itertools.count(1001)
@@ -159,6 +167,13 @@ class GitHubState:
             repo.hooks.append(Hook(self.next_id(), "https://codex.example.test/api/v1/webhooks/github"))
             repo.protection["main"] = 1
             self.repos[name] = repo
+
+    def add_user(self, login: str, kind: str = "User") -> str:
+        """A token acting as `login` (kind User or Bot), as a GitHub App or a second person would."""
+        token = ("ghs_" if kind == "Bot" else "ghp_") + secrets.token_hex(18)
+        self.users[login] = kind
+        self.tokens[token] = login
+        return token
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -225,6 +240,17 @@ class GitHubState:
         self._emit("comment", repo, issue, actor, body=body)
         return comment
 
+    def edit_comment(self, repo: str, number: int, comment_id: int, body: str) -> Comment:
+        """Edit in place (GitHub sends no labeled/commented webhook for an edit the platform makes)."""
+        for comment in self.issue(repo, number).comments:
+            if comment.id == comment_id:
+                comment.body, comment.updated_at = body, now_iso()
+                return comment
+        raise AdapterError(ErrorKind.NOT_FOUND, f"comment {comment_id} is not on {repo}#{number}")
+
+    def react(self, repo: str, number: int, content: str, *, actor: str) -> None:
+        self.issue(repo, number).reactions.setdefault(content, set()).add(actor)
+
     def add_labels(self, repo: str, number: int, labels: list[str], *, actor: str) -> None:
         issue, r = self.issue(repo, number), self.repo(repo)
         for name in labels:
@@ -254,7 +280,8 @@ class GitHubState:
 
     # -- webhook deliveries -------------------------------------------------------------------------
     def _emit(self, kind: str, repo: str, issue: Issue, actor: str, **extra: Any) -> None:
-        data = {"actor": actor, "actor_type": "Bot" if is_bot(actor) else "User", "is_pr": issue.is_pr}
+        sender_type = self.users.get(actor) or ("Bot" if is_bot(actor) else "User")
+        data = {"actor": actor, "actor_type": sender_type, "is_pr": issue.is_pr}
         data.update(extra)
         for hook in self.hooks(repo):  # no hook, no delivery: the platform hears nothing
             delivery = Delivery(self.next_id(), str(uuid.uuid4()), hook.id, (kind, repo, issue.number, data))

@@ -297,6 +297,64 @@ class KubeState:
         self.put("pods", obj)
         self._event(namespace, "Pod", name, "Started", "Started container agent")
 
+    def create_run_workload(
+        self, namespace: str, name: str, labels: dict[str, str], env: dict[str, str], *, sa: str, job: bool
+    ) -> str:
+        """The agent's workload as joblauncher/launcher.go makes it: a Job `name` whose pod runs the
+        container `run` (or a bare Pod for ai-repair and discussion runs); returns the pod's name."""
+        container = {
+            "name": "run",
+            "image": f"{seed.REGISTRY}/agent-runner:v0.20.0",
+            "env": [{"name": k, "value": v} for k, v in env.items()],
+            "imagePullPolicy": "IfNotPresent",
+        }
+        pod_name, pod_labels = name, dict(labels)
+        if job:
+            self.put(
+                "jobs",
+                {
+                    "metadata": seed.meta(name, namespace, labels),
+                    "spec": {"backoffLimit": 0, "template": {"metadata": {"labels": labels}}},
+                    "status": {"active": 1, "startTime": iso(now())},
+                },
+            )
+            pod_name = f"{name}-{secrets.token_hex(3)}"
+            pod_labels["job-name"] = name
+        obj = seed.pod(namespace, pod_name, pod_labels, "Running", [container], iso(now()))
+        obj["spec"]["serviceAccountName"] = sa
+        obj["spec"]["restartPolicy"] = "Never"
+        self._logs[(namespace, pod_name)] = PodLog()
+        self.put("pods", obj)
+        self._event(namespace, "Pod", pod_name, "Started", "Started container run")
+        return pod_name
+
+    def ensure_readonly_runner(self, namespace: str) -> None:
+        """joblauncher/runtime_namespace.go: the production read-only runner, made at the first
+        postdeploy/ops run (get/list/watch and pods/log, no secrets)."""
+        if self.get("serviceaccounts", namespace, "codex-runner-readonly") is not None:
+            return
+        name = "codex-runner-readonly"
+        rules = [
+            seed.rule(
+                ["pods", "services", "configmaps", "events", "endpoints"], ["get", "list", "watch"], [""]
+            ),
+            seed.rule(["pods/log"], ["get"], [""]),
+            seed.rule(["deployments", "statefulsets", "replicasets"], ["get", "list", "watch"], ["apps"]),
+            seed.rule(["jobs"], ["get", "list", "watch"], ["batch"]),
+        ]
+        self.put("serviceaccounts", {"metadata": seed.meta(name, namespace)})
+        self.put("roles", seed.role(namespace, name, rules))
+        self.put(
+            "rolebindings", seed.binding(namespace, name, "Role", name, [seed.sa_subject(namespace, name)])
+        )
+
+    def finish_job(self, namespace: str, name: str, succeeded: bool) -> None:
+        obj = self.get("jobs", namespace, name)
+        if obj is None:
+            return
+        obj["status"] = {"succeeded": 1} if succeeded else {"failed": 1}
+        self.put("jobs", obj)
+
     def set_pod_phase(self, namespace: str, name: str, phase: str) -> None:
         obj = self.get("pods", namespace, name)
         if obj is None:

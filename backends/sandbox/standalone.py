@@ -1,8 +1,9 @@
 """`gateroom sandbox`: the sandbox world as a long-lived process another Gate Room can be pointed at.
 
-It writes, into its directory, a `gateroom.toml` for `gateroom run --config`, the GitHub token in a
-file only the owner can read (the config names the environment variable that must hold it), and a log
-of every GitHub API call it served, so what a gate did to GitHub can be audited from outside.
+It writes, into its directory, a `gateroom.toml` for `gateroom run --config`, the GitHub token and the
+staff token in files only the owner can read (the config names the environment variables that must
+hold them), and a log of every GitHub API call it served, so what a gate did to GitHub can be audited
+from outside.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from backends.sandbox.world import TOKEN_ENV, SandboxWorld
+from backends.sandbox.world import STAFF_TOKEN_ENV, TOKEN_ENV, SandboxWorld
 
 CONFIG_FILE = "gateroom.toml"
 TOKEN_FILE = "github-token"
+STAFF_TOKEN_FILE = "staff-token"
 CALL_LOG = "github-calls.log"
 
 
@@ -65,12 +67,16 @@ async def serve_sandbox(workdir: Path, faults: Iterable[str], out: TextIO) -> No
         assert world.github_api is not None
         world.github_api.call_log = workdir / CALL_LOG
         _write_private(workdir / TOKEN_FILE, world.github_token + "\n")
+        _write_private(workdir / STAFF_TOKEN_FILE, world.staff_token + "\n")
         config = workdir / CONFIG_FILE
         config.write_text(settings_toml(world.settings_dict()), encoding="utf-8")
         for line in world.endpoints():
             out.write(line + "\n")
         out.write(f"config     {config}\n")
-        out.write(f"run it     {TOKEN_ENV}=$(cat {workdir / TOKEN_FILE}) gateroom run --config {config}\n")
+        tokens = (
+            f"{TOKEN_ENV}=$(cat {workdir / TOKEN_FILE}) {STAFF_TOKEN_ENV}=$(cat {workdir / STAFF_TOKEN_FILE})"
+        )
+        out.write(f"run it     {tokens} gateroom run --config {config}\n")
         out.write("ready\n")
         out.flush()
         stop = asyncio.Event()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,8 @@ from backends.sandbox.github_state import GitHubState
 from backends.sandbox.kube_api import SandboxKubeApi
 from backends.sandbox.kube_state import KubeState
 from backends.sandbox.platform import Platform, Timing
+from backends.sandbox.staff_api import SandboxStaffApi
+from backends.sandbox.staff_state import StaffState
 from backends.sandbox.vps import SandboxVps
 from backends.sandbox.vps_model import ENV_FILE_PATH
 
@@ -24,6 +27,17 @@ PLATFORM_REPO = "codex-k8s/codex-k8s"
 PROJECT_REPO = "codex-k8s/demo-app"
 #: where a standalone sandbox's GitHub token would be read from (`token_env` in its settings)
 TOKEN_ENV = "GATEROOM_SANDBOX_GITHUB_TOKEN"
+STAFF_TOKEN_ENV = "GATEROOM_SANDBOX_STAFF_TOKEN"
+#: findings every stock installation has, which the headless demo waives with these reasons (recorded)
+DEMO_WAIVERS = {
+    "secrets/sec.secret-env": (
+        "the platform passes the agent's tokens as literal env values "
+        "(libs/go/k8s/joblauncher/launcher.go buildRunContainerEnv): a known upstream finding, "
+        "accepted for the demo"
+    )
+}
+#: the sandbox platform runs in compressed time: a run takes about a second, a lease a few seconds
+SANDBOX_TIME_SCALE = 0.01
 KUBE_CONTEXT = "sandbox"
 
 
@@ -37,6 +51,11 @@ class SandboxWorld:
     github_state: GitHubState | None = None
     github_api: SandboxGitHubApi | None = None
     platform: Platform | None = None
+    staff_state: StaffState | None = None
+    staff_api: SandboxStaffApi | None = None
+    #: KODEX_AGENT_DEFAULT_LOCALE of the simulated platform (the stock bootstrap says ru)
+    locale: str = "ru"
+    staff_token: str = ""
     kubeconfig: Path | None = None
     #: handed to the engine directly: several sandboxes may share one process (the environment)
     github_token: str = ""
@@ -44,9 +63,11 @@ class SandboxWorld:
     secret_values: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, faults: Iterable[str] = (), workdir: Path | None = None) -> SandboxWorld:
+    def create(
+        cls, faults: Iterable[str] = (), workdir: Path | None = None, *, locale: str = "ru"
+    ) -> SandboxWorld:
         directory = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="gateroom-sandbox-"))
-        return cls(directory, FaultSet(faults))
+        return cls(directory, FaultSet(faults), locale=locale)
 
     async def start(self) -> None:
         env_text, self.secret_values = healthy_env_file(host="127.0.0.1")
@@ -66,18 +87,46 @@ class SandboxWorld:
         self.github_api = SandboxGitHubApi(self.github_state, self.faults)
         await self.github_api.start()
 
+        login = self.github_state.login
+        self.staff_state = StaffState(self.faults, gate_login=login, fault_repo=PROJECT_REPO)
+        for name, repo in (("kodex", PLATFORM_REPO), ("project-example", PROJECT_REPO)):
+            project_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"project:{name}"))
+            self.staff_state.add_project(project_id, name, name)
+            self.staff_state.add_member(project_id, login, "read_write")
+            repo_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"repository:{repo}"))
+            self.staff_state.bind_repository(project_id, repo_id, repo)
+        self.staff_api = SandboxStaffApi(self.staff_state, self.faults)
+        await self.staff_api.start()
+        # the gate's staff token is a platform admin's: approvals, members and preflight need one
+        self.staff_state.set_platform_admin(login, True)
+        self.staff_token = self.staff_state.issue_token(login)
+        self.secret_values[STAFF_TOKEN_ENV] = self.staff_token
+        # the platform hands these to every agent as literal env values (joblauncher buildRunContainerEnv)
+        agent_env = {
+            "KODEX_MCP_BEARER_TOKEN": "mcp_" + secrets.token_hex(20),
+            "KODEX_OPENAI_API_KEY": self.secret_values["KODEX_OPENAI_API_KEY"],
+            "KODEX_CONTEXT7_API_KEY": "ctx7sk-" + secrets.token_hex(16),
+            "KODEX_GIT_BOT_TOKEN": self.secret_values["KODEX_GITHUB_PAT"],
+        }
+        for key, value in agent_env.items():
+            self.secret_values.setdefault(f"agent-{key}", value)
         self.platform = Platform(
             self.github_state,
             self.kube_state,
             self.faults,
+            staff=self.staff_state,
             timing=self.timing,
             leaked_secret=self.secret_values["KODEX_GITHUB_PAT"],
+            locale=self.locale,
+            agent_env=agent_env,
         )
         await self.platform.start()
 
     async def stop(self) -> None:
         if self.platform is not None:
             await self.platform.stop()
+        if self.staff_api is not None:
+            await self.staff_api.stop()
         if self.github_api is not None:
             await self.github_api.stop()
         if self.kube_api is not None:
@@ -111,6 +160,12 @@ class SandboxWorld:
                 "project_repos": [PROJECT_REPO],
                 "timeout": 5.0,
             },
+            "platform": {
+                "api_url": self.staff_api.url if self.staff_api else "",
+                "token_env": STAFF_TOKEN_ENV,
+                "timeout": 5.0,
+            },
+            "timing": {"scale": SANDBOX_TIME_SCALE},
         }
 
     def settings(self) -> Settings:
@@ -132,6 +187,8 @@ class SandboxWorld:
             )
         if self.github_api is not None:
             lines.append(f"github api {self.github_api.url}  (token in ${TOKEN_ENV})")
+        if self.staff_api is not None:
+            lines.append(f"staff api  {self.staff_api.url}  (staff JWT in ${STAFF_TOKEN_ENV})")
         return lines
 
 

@@ -1,6 +1,7 @@
-"""The whole loop over the network: `run:intake` applied through the GitHub adapter; the run
-namespace, the agent pod, its log stream and `state:in-review` observed through the cluster and
-GitHub adapters against the sandbox servers, with the simulated platform reacting in between."""
+"""The whole loop over the network: `run:arch` (a full-env stage) applied through the GitHub adapter;
+the run namespace with its `kodex.works/*` labels and lease, the Job `kodex-run-<run id>` and its pod's
+log, the run-status comment's marker and `state:in-review` observed through the cluster and GitHub
+adapters against the sandbox servers, with the simulated platform reacting in between."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from backends.cluster_models import LogItem, Namespace
 from backends.github import GitHubAdapter
 from backends.redact import Redactor
 from backends.sandbox.world import PLATFORM_REPO, SandboxWorld
+from backends.signals.thread import ThreadSignals
 
-RUN_NAMESPACES = "kodex.works/namespace-purpose=run,kodex.works/managed-by=kodex"
+RUN_NAMESPACES = "kodex.works/namespace-purpose=run,kodex.works/managed-by=kodex-worker"
 
 
 @pytest.fixture
@@ -55,13 +57,18 @@ async def test_intake_label_drives_a_run_seen_through_both_adapters(world: Sandb
         await github.connect()
         watch = asyncio.create_task(_first_added(cluster))
         await asyncio.sleep(0.2)  # the watch is open before anything happens
-        number, _url = await github.create_issue(PLATFORM_REPO, "loop test", "Intake for the loop test.")
-        assert await github.add_label(PLATFORM_REPO, number, "run:intake")
+        number, _url = await github.create_issue(
+            PLATFORM_REPO, "loop test", "Architecture for the loop test."
+        )
+        assert await github.add_label(PLATFORM_REPO, number, "run:arch")
 
         namespace = await asyncio.wait_for(watch, 10)
-        assert namespace.name.startswith(f"codex-issue-codex-k8s-{number}-")
-        assert "kodex.works/lease-expires-at" in namespace.annotations
+        assert namespace.name.startswith("codex-issue-") and f"-i{number}-r" in namespace.name
+        assert namespace.labels["kodex.works/runtime-mode"] == "full-env"
+        assert "kodex.works/namespace-lease-expires-at" in namespace.annotations
+        assert "kodex.works/namespace-lease-ttl" in namespace.annotations
         run_id = namespace.labels["kodex.works/run-id"]
+        assert namespace.name.endswith("-r" + run_id.replace("-", "")[:12])
 
         pods = []
         for _ in range(40):
@@ -69,12 +76,13 @@ async def test_intake_label_drives_a_run_seen_through_both_adapters(world: Sandb
             if pods:
                 break
             await asyncio.sleep(0.1)
-        assert [p.name for p in pods] == [f"agent-{run_id}"]
+        assert len(pods) == 1 and pods[0].name.startswith(f"kodex-run-{run_id}-")
+        assert f"kodex-run-{run_id}" in [j.name for j in await cluster.jobs(namespace.name)]
 
         items = await asyncio.wait_for(_log_until_finished(cluster, namespace.name, pods[0].name), 15)
         texts = [i.line for i in items if not i.gap]
-        assert texts[0].startswith(f"INFO agent-runner starting run={run_id} stage=intake")
-        assert len(texts) == len(set(texts)) >= 5
+        assert texts[0].startswith(f"INFO agent-runner starting run={run_id} trigger_kind=arch")
+        assert len(texts) == len(set(texts)) >= 4
 
         labels: list[str] = []
         for _ in range(50):
@@ -82,9 +90,17 @@ async def test_intake_label_drives_a_run_seen_through_both_adapters(world: Sandb
             if "state:in-review" in labels:
                 break
             await asyncio.sleep(0.1)
-        assert "state:in-review" in labels and "run:intake" not in labels
-        comments = [c.body for c in await github.comments(PLATFORM_REPO, number)]
-        assert any(f"run {run_id} stage=intake phase=finished" in body for body in comments)
+        assert "state:in-review" in labels and "run:arch" not in labels
+        signals = ThreadSignals()
+        for _ in range(50):
+            signals.observe(await github.comments(PLATFORM_REPO, number), number)
+            if run_id in signals.runs and signals.runs[run_id].latest.terminal:
+                break
+            await asyncio.sleep(0.1)
+        run = signals.runs[run_id]
+        assert run.latest.run_status == "succeeded" and run.latest.namespace == namespace.name
+        assert run.latest.job_name == f"kodex-run-{run_id}" and run.latest.trigger_kind == "arch"
+        assert signals.errors == {}
     finally:
         await github.aclose()
         await cluster.aclose()
