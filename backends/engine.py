@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from backends import checks as _checks  # noqa: F401 - registers the built-in checks
@@ -25,6 +26,8 @@ from backends.host import HostAdapter
 from backends.logs.setup import log_sources
 from backends.logs.source import LogSource
 from backends.plan.model import Plan
+from backends.plan.steps import RUN_WITHIN
+from backends.platform_api import PlatformAdapter
 from backends.redact import Redactor, is_secret_key
 from backends.results import CheckResult, Status, Verdict
 from backends.scenarios.runner import ScenarioRunner
@@ -54,6 +57,7 @@ class Engine:
         redactor: Redactor,
         *,
         github_token: str | None = None,
+        platform_token: str | None = None,
     ) -> None:
         self.settings = settings
         self.plan = plan
@@ -70,10 +74,15 @@ class Engine:
             else None
         )
         self.cluster = ClusterAdapter(settings.cluster, redactor) if settings.cluster is not None else None
+        self.platform = (
+            PlatformAdapter(settings.platform, redactor, token=platform_token)
+            if settings.platform is not None
+            else None
+        )
         self.scenarios: ScenarioRunner | None = None
         if self.github is not None and self.cluster is not None and settings.github is not None:
-            world = GateWorld(self.github, self.cluster, settings.github, redactor)
-            self.scenarios = ScenarioRunner(plan, world, bus, session.state)
+            world = GateWorld(self.github, self.cluster, settings.github, redactor, platform=self.platform)
+            self.scenarios = ScenarioRunner(plan, world, bus, session.state, scale=settings.timing.scale)
 
     def _waiting(self, message: str) -> None:
         # called from the adapter's worker thread while it waits out a rate limit
@@ -113,7 +122,11 @@ class Engine:
 
     def _global_specs(self) -> list[CheckSpec]:
         """GLOBAL checks whose adapters are configured: a gate without a cluster has no cluster checks."""
-        configured = {"github": self.github is not None, "cluster": self.cluster is not None}
+        configured = {
+            "github": self.github is not None,
+            "cluster": self.cluster is not None,
+            "platform": self.platform is not None,
+        }
         return [
             s
             for s in self.specs
@@ -254,7 +267,7 @@ class Engine:
             "github": await self._connect(self.github),
             "cluster": await self._connect(self.cluster),
         }
-        ctx = CheckContext(self.settings, github=self.github, cluster=self.cluster)
+        ctx = CheckContext(self.settings, github=self.github, cluster=self.cluster, platform=self.platform)
         items = []
         for spec in specs:
             planned = PlannedCheck(
@@ -265,8 +278,13 @@ class Engine:
                     self._result(planned, Outcome(Status.ERROR, reason=problems[spec.area]), 0)
                 )
                 continue
-            items.append(self._run_one(planned, spec, ctx, 60.0))
+            items.append(self._run_one(planned, spec, ctx, self._global_deadline()))
         await asyncio.gather(*items)
+
+    def _global_deadline(self) -> float:
+        """The probes of the security checks wait for real runs (up to 45 minutes each on a real
+        platform, `[timing] scale` shrinks that): a minute at least, two run lengths at most."""
+        return max(60.0, 2 * RUN_WITHIN * self.settings.timing.scale)
 
     async def run_checks(self, only: set[str] | None = None, *, rerun: bool = True) -> None:
         """Run the plan's checks (or the keys in `only`); finished ones are kept unless `rerun`."""
@@ -316,9 +334,12 @@ class Engine:
             self.bus.publish(VerdictChanged(verdict.go, verdict.reasons))
         return verdict
 
-    async def run(self, *, rerun: bool = False) -> Verdict:
-        """The whole gate. On a resumed session, finished items are kept unless `rerun`."""
+    async def run(self, *, rerun: bool = False, after_checks: Callable[[], None] | None = None) -> Verdict:
+        """The whole gate. On a resumed session, finished items are kept unless `rerun`.
+        `after_checks` runs between the checks and the scenarios (headless waivers are recorded there)."""
         await self.run_checks(rerun=rerun)
+        if after_checks is not None:
+            after_checks()
         await self.run_scenarios(rerun=rerun)
         verdict = self.publish_verdict()
         self.bus.publish(RunFinished(verdict.go, verdict.reasons))
@@ -342,4 +363,6 @@ class Engine:
             closing.append(self.github.aclose())
         if self.cluster is not None:
             closing.append(self.cluster.aclose())
+        if self.platform is not None:
+            closing.append(self.platform.aclose())
         await asyncio.gather(*closing, return_exceptions=True)

@@ -51,6 +51,8 @@ def _known_secrets(settings: Settings) -> list[str]:
     found = []
     if settings.github is not None and settings.github.token():
         found.append(settings.github.token() or "")
+    if settings.platform is not None and settings.platform.token():
+        found.append(settings.platform.token() or "")
     return found
 
 
@@ -61,6 +63,7 @@ async def open_gate(
     world: SandboxWorld | None = None,
     secrets: Iterable[str] = (),
     github_token: str | None = None,
+    platform_token: str | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Gate:
     """Open the session and start following logs; `secrets` are redacted from the first line on."""
@@ -69,7 +72,9 @@ async def open_gate(
     bus = EventBus()
     bus.subscribe(session.record)
     redactor = Redactor([*_known_secrets(settings), *secrets, *([github_token] if github_token else [])])
-    engine = Engine(settings, plan, session, bus, redactor, github_token=github_token)
+    engine = Engine(
+        settings, plan, session, bus, redactor, github_token=github_token, platform_token=platform_token
+    )
     session.store.start()
     bus.publish(session.open(settings.target_label, plan.name))
     logs = LogHub(session.logs, redactor, bus, ring_size=settings.logs.ring_lines)
@@ -80,13 +85,20 @@ async def open_gate(
     return gate
 
 
-async def open_demo_gate(session_dir: Path | None = None, faults: Iterable[str] = ()) -> Gate:
-    world = SandboxWorld.create(faults)
+async def open_demo_gate(
+    session_dir: Path | None = None, faults: Iterable[str] = (), *, locale: str = "ru"
+) -> Gate:
+    world = SandboxWorld.create(faults, locale=locale)
     await world.start()
     try:
         secrets = world.secret_values.values()
         gate = await open_gate(
-            world.settings(), session_dir, world=world, secrets=secrets, github_token=world.github_token
+            world.settings(),
+            session_dir,
+            world=world,
+            secrets=secrets,
+            github_token=world.github_token,
+            platform_token=world.staff_token,
         )
     except BaseException:
         await world.stop()

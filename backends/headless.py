@@ -6,7 +6,7 @@ Exit codes: 0 GO, 1 NO-GO, 2 could not run (bad config, a target unreachable, an
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -26,6 +26,7 @@ async def run_headless(
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
     on_open: Callable[[Gate], None] | None = None,
+    waivers: Sequence[tuple[str, str]] = (),
 ) -> int:
     try:
         gate = await opener()
@@ -37,7 +38,9 @@ async def run_headless(
     gate.bus.subscribe(ProgressPrinter(out))
     out.write(f"session {gate.session.session_id} in {gate.session.dir}\n")
     try:
-        verdict = await gate.engine.run(rerun=rerun)
+        verdict = await gate.engine.run(
+            rerun=rerun, after_checks=(lambda: _waive(gate, waivers, out)) if waivers else None
+        )
         unreachable = gate.engine.connection_errors()
     except GateError as exc:
         err.write(f"gateroom: {exc}\n")
@@ -53,3 +56,17 @@ async def run_headless(
             err.write(f"gateroom: could not run against {line}\n")
         return EXIT_COULD_NOT_RUN
     return EXIT_GO if verdict.go else EXIT_NO_GO
+
+
+def _waive(gate: Gate, waivers: Sequence[tuple[str, str]], out: TextIO) -> None:
+    """Record each waiver whose check blocks, as the owner would with `w` on the security pane."""
+    from backends.waivers import WaiverRefused, record_waiver
+
+    for key, reason in waivers:
+        if key in gate.session.state.waivers:
+            continue  # waived in an earlier run of this session
+        try:
+            record_waiver(gate, key, reason)
+            out.write(f"waived {key}: {reason}\n")
+        except WaiverRefused as exc:
+            out.write(f"not waived {key}: {exc}\n")

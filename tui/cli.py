@@ -13,7 +13,7 @@ from backends.errors import GateError
 from backends.gate import Gate, open_demo_gate, open_gate
 from backends.headless import EXIT_COULD_NOT_RUN, run_headless
 from backends.sandbox.faults import FaultSet
-from backends.sandbox.world import fault_descriptions
+from backends.sandbox.world import DEMO_WAIVERS, fault_descriptions
 
 Opener = Callable[[], Awaitable[Gate]]
 
@@ -30,11 +30,18 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report (headless)")
     p.add_argument("--json", type=Path, metavar="FILE", help="write a JSON report (headless)")
     p.add_argument("--rerun", action="store_true", help="re-run items a resumed session already finished")
+    p.add_argument(
+        "--waive",
+        action="append",
+        default=[],
+        metavar="CHECK=REASON",
+        help="headless: waive a failing check (e.g. secrets/sec.secret-env) with a reason (recorded)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="gateroom", description="Gate Room: the control room for a codex-k8s e2e regression gate."
+        prog="gateroom", description="Gate Room: the control room for a kodex e2e regression gate."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     demo = sub.add_parser(
@@ -46,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--list-faults", action="store_true", help="list the sandbox faults and exit")
     demo.add_argument("--verbose", action="store_true", help="print where each sandbox server listens")
+    demo.add_argument(
+        "--platform-locale",
+        choices=["ru", "en"],
+        default="ru",
+        help="the sandbox platform's KODEX_AGENT_DEFAULT_LOCALE (default %(default)s, as stock)",
+    )
     run = sub.add_parser("run", help="open the control room against a real target described by a config file")
     _common(run)
     run.add_argument("--config", type=Path, required=True, metavar="FILE", help="gateroom.toml")
@@ -77,9 +90,22 @@ def _evidence_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore
 def _openers(args: argparse.Namespace) -> Opener:
     if args.command == "demo":
         FaultSet(args.fault)  # reject an unknown fault before anything starts
-        return lambda: open_demo_gate(args.session_dir, args.fault)
+        return lambda: open_demo_gate(args.session_dir, args.fault, locale=args.platform_locale)
     settings = load_settings(args.config)
     return lambda: open_gate(settings, args.session_dir)
+
+
+def _waivers(args: argparse.Namespace) -> list[tuple[str, str]]:
+    found = []
+    for item in args.waive:
+        key, sep, reason = item.partition("=")
+        if not sep or not key.strip() or not reason.strip():
+            raise GateError(f"--waive {item!r}: write CHECK=REASON (a waiver needs a reason)")
+        found.append((key.strip(), reason.strip()))
+    if args.command == "demo":
+        # the demo's platform is the stock one, with its known upstream finding: waived out loud
+        found += [(k, r) for k, r in DEMO_WAIVERS.items() if k not in {key for key, _ in found}]
+    return found
 
 
 def _print_endpoints(gate: Gate) -> None:
@@ -118,8 +144,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         opener = _openers(args)
         if args.headless:
             on_open = _print_endpoints if getattr(args, "verbose", False) else None
+            waivers = _waivers(args)
             return asyncio.run(
-                run_headless(opener, junit=args.junit, json_path=args.json, rerun=args.rerun, on_open=on_open)
+                run_headless(
+                    opener,
+                    junit=args.junit,
+                    json_path=args.json,
+                    rerun=args.rerun,
+                    on_open=on_open,
+                    waivers=waivers,
+                )
             )
         from tui.app import GateRoomApp
 

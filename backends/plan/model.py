@@ -50,11 +50,16 @@ class Scenario(BaseModel):
         touched = self.touched_labels()
         unbacked = [label for label in self.covers if label not in touched]
         if unbacked:
-            raise ValueError(f"covers {unbacked[0]!r} but no step adds, removes or expects it")
+            raise ValueError(f"covers {unbacked[0]!r} but no step with a source adds, removes or expects it")
         return self
 
     def touched_labels(self) -> set[str]:
-        return {label for step in self.steps if isinstance(label := getattr(step, "label", None), str)}
+        """Labels of steps that name a platform source: only those count for coverage."""
+        return {
+            label
+            for step in self.steps
+            if step.source and isinstance(label := getattr(step, "label", None), str)
+        }
 
 
 class Plan(BaseModel):

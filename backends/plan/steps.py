@@ -2,24 +2,37 @@
 
 A step is a one-key mapping, `{kind: arguments}`; a scalar argument fills the step's first field, so
 `- add_label: run:intake` and `- add_label: {label: run:intake, target: issue}` mean the same.
+Every expectation names in `source:` the platform file whose behaviour it expects (the plan loader
+refuses one without); an action may name one too, and only steps with a source count for label
+coverage. Expectations read the platform's real signals, never free prose: the run-status comment's
+JSON marker, the reason code of a "run not created" warning, labels, namespaces by `kodex.works/*`
+keys, flow events and approvals from the staff API.
 
-Actions (they change the world; each is idempotent, so a resumed scenario never repeats a side effect):
-  create_issue   {repo: platform|project, title, body}     open the scenario's test issue
-  add_label      {label, target: issue|pr}                 no-op (still recorded) if already there
-  remove_label   {label, target: issue|pr}
-  comment        {body}
-  review         {event: APPROVE|REQUEST_CHANGES|COMMENT, body}   on the scenario's PR
-  wait           {duration}
-Expectations (they observe; each polls until it holds or `within` runs out):
-  expect_label      {label, present: true, target: issue|pr, within}
-  expect_namespace  {selector, present: true, within}          a run namespace (label selector)
-  expect_pod_log    {match (regex), within}                    a line of the scenario's agent pod
-  expect_comment    {match (regex), within}                    a platform comment on the issue
-  expect_rejected   {match (regex), within}                    the run was refused with a diagnostic
-  expect_pr         {state: open, within}                      a PR linked to the issue (none: no PR appears)
-  expect_lease_extended {within}                               the run namespace's lease moved later
-  expect_same_namespace {within}                               a revise reused the first run's namespace
-  expect_no_secrets {within}                                   no secret in the run's pod log or comments
+Actions (idempotent, so a resumed scenario never repeats a side effect):
+  create_issue     {repo: platform|project, title, body}
+  add_label        {label, target: issue|pr}            a trigger; records the comment watermark
+  remove_label     {label, target: issue|pr}
+  comment          {body}
+  review           {event: APPROVE|REQUEST_CHANGES|COMMENT, body}   on the scenario's PR; a trigger
+  decide_approval  {tool, decision: approved|denied}    through the staff API
+  wait             {duration}
+Expectations (each polls until it holds or `within` runs out):
+  expect_run       {trigger_kind, phase, run_status, model, reasoning_effort, access_profile,
+                    runtime_mode, namespace, repository, target: issue|pr}
+                   a run started since the last trigger reaches the phase (and status)
+  expect_no_run    {within, target}                      no run and no refusal appears
+  expect_refusal   {reason_code, target, need_input}     "run not created" with this reason code
+  expect_conflict  {label}                               a trigger-label conflict for `label`
+  expect_label     {label, present, target}
+  expect_namespace {labels, annotations, present}        the current run's namespace
+  expect_workload  {}                                    Job kodex-run-<run id> (or bare Pod)
+  expect_same_namespace {kinds}                          the runs of these kinds share a namespace
+  expect_lease_extended {}                               the namespace lease moved later
+  expect_flow_event {event_type, match, count}           staff API flow events of the current run
+  expect_approval  {tool, status}                        staff API approval of the current run
+  expect_access    {account, verb, resource, allowed}    SubjectAccessReview in the run namespace
+  expect_pr        {state: open|closed|any|none}
+  expect_no_secrets {}                                   no secret in the runs' pod logs or comments
 """
 
 from __future__ import annotations
@@ -31,17 +44,24 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from backends.plan.durations import parse_duration
 
-DEFAULT_WITHIN = 60.0
+#: a real platform answers a label within minutes; a run of a full-env stage takes up to 45 minutes (the
+#: first build alone may take 30: the Kaniko timeout is 1800 s). `[timing] scale` shrinks these.
+DEFAULT_WITHIN = 600.0
+RUN_WITHIN = 2700.0
 
 
 class _Step(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     kind: str = ""
     action: bool = False
+    #: the platform file whose behaviour this step relies on (backends/signals/sources.py)
+    source: str = ""
 
     def describe(self) -> str:
         args = " ".join(
-            f"{k}={v}" for k, v in self.model_dump(exclude={"kind", "action"}).items() if v not in (None, "")
+            f"{k}={v}"
+            for k, v in self.model_dump(exclude={"kind", "action", "source"}).items()
+            if v not in (None, "", {}, [])
         )
         return f"{self.kind} {args}".strip()
 
@@ -102,30 +122,88 @@ class ExpectLabel(_Timed):
     target: Literal["issue", "pr"] = "issue"
 
 
+Target = Literal["issue", "pr"]
+
+
+class DecideApproval(_Step):
+    tool: str = Field(min_length=1)
+    decision: Literal["approved", "denied"] = "approved"
+
+
+class ExpectRun(_Timed):
+    within: float = RUN_WITHIN
+    trigger_kind: str = Field(min_length=1)
+    phase: str = "finished"
+    #: default: succeeded when the phase is finished; "" accepts any
+    run_status: str | None = None
+    model: str = ""
+    reasoning_effort: str = ""
+    access_profile: str = ""
+    runtime_mode: str = ""
+    namespace: str = ""
+    repository: Literal["", "platform", "project"] = ""
+    target: Target = "issue"
+
+    @field_validator("phase")
+    @classmethod
+    def _phase(cls, v: str) -> str:
+        from backends.signals.runstatus import PHASES
+
+        if v not in PHASES:
+            raise ValueError(f"unknown phase {v!r} (the platform's: {', '.join(PHASES)})")
+        return v
+
+    def wanted_status(self) -> str:
+        if self.run_status is not None:
+            return self.run_status
+        return "succeeded" if self.phase == "finished" else ""
+
+
+class ExpectNoRun(_Timed):
+    target: Target = "issue"
+
+
+class ExpectRefusal(_Timed):
+    reason_code: str = Field(min_length=1)
+    target: Target = "issue"
+    need_input: bool = True
+
+
+class ExpectConflict(_Timed):
+    label: str = Field(min_length=1)
+
+
 class ExpectNamespace(_Timed):
-    selector: str = "kodex.works/namespace-purpose=run"
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: list[str] = Field(default_factory=list)
     present: bool = True
 
 
-class _Match(_Timed):
-    match: str
+class ExpectWorkload(_Timed):
+    pass
+
+
+class ExpectFlowEvent(_Timed):
+    event_type: str = Field(min_length=1)
+    match: str = ""
+    count: int = 1
 
     @field_validator("match")
     @classmethod
     def _valid(cls, v: str) -> str:
-        return _regex(v)
+        return _regex(v) if v else v
 
 
-class ExpectPodLog(_Match):
-    pass
+class ExpectApproval(_Timed):
+    tool: str = Field(min_length=1)
+    status: str = "pending"
 
 
-class ExpectComment(_Match):
-    pass
-
-
-class ExpectRejected(_Match):
-    pass
+class ExpectAccess(_Timed):
+    account: str = "codex-runner"
+    verb: str = "get"
+    resource: str = "secrets"
+    allowed: bool = False
 
 
 class ExpectPr(_Timed):
@@ -137,7 +215,7 @@ class ExpectLeaseExtended(_Timed):
 
 
 class ExpectSameNamespace(_Timed):
-    pass
+    kinds: list[str] = Field(default_factory=list)
 
 
 class ExpectNoSecrets(_Timed):
@@ -151,17 +229,26 @@ STEP_TYPES: dict[str, tuple[type[_Step], str, bool]] = {
     "remove_label": (RemoveLabel, "label", True),
     "comment": (Comment, "body", True),
     "review": (Review, "event", True),
+    "decide_approval": (DecideApproval, "tool", True),
     "wait": (Wait, "duration", True),
+    "expect_run": (ExpectRun, "trigger_kind", False),
+    "expect_no_run": (ExpectNoRun, "within", False),
+    "expect_refusal": (ExpectRefusal, "reason_code", False),
+    "expect_conflict": (ExpectConflict, "label", False),
     "expect_label": (ExpectLabel, "label", False),
-    "expect_namespace": (ExpectNamespace, "selector", False),
-    "expect_pod_log": (ExpectPodLog, "match", False),
-    "expect_comment": (ExpectComment, "match", False),
-    "expect_rejected": (ExpectRejected, "match", False),
-    "expect_pr": (ExpectPr, "state", False),
+    "expect_namespace": (ExpectNamespace, "present", False),
+    "expect_workload": (ExpectWorkload, "within", False),
+    "expect_same_namespace": (ExpectSameNamespace, "kinds", False),
     "expect_lease_extended": (ExpectLeaseExtended, "within", False),
-    "expect_same_namespace": (ExpectSameNamespace, "within", False),
+    "expect_flow_event": (ExpectFlowEvent, "event_type", False),
+    "expect_approval": (ExpectApproval, "tool", False),
+    "expect_access": (ExpectAccess, "resource", False),
+    "expect_pr": (ExpectPr, "state", False),
     "expect_no_secrets": (ExpectNoSecrets, "within", False),
 }
+
+#: what counts as a trigger for the comment watermark (runs and refusals after it belong to it)
+TRIGGERS = ("add_label", "review")
 
 Step = _Step
 
@@ -184,7 +271,7 @@ def parse_step(raw: Any) -> Step:
     elif not isinstance(args, dict):
         args = {scalar_field: args}
     try:
-        return model.model_validate({**args, "kind": kind, "action": is_action})
+        step = model.model_validate({**args, "kind": kind, "action": is_action})
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or None
@@ -192,3 +279,8 @@ def parse_step(raw: Any) -> Step:
         if err["type"] == "extra_forbidden":
             msg = "unknown argument"
         raise StepError(f"{kind}: {field + ': ' if field else ''}{msg}", field) from None
+    if not is_action and not step.source.strip():
+        raise StepError(
+            f"{kind}: source: name the platform file whose behaviour this expects (source: PATH)", "source"
+        )
+    return step

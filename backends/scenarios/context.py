@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-RUN_COMMENT = re.compile(r"codex-k8s: run (?P<run>\S+) stage=(?P<stage>\S+) phase=(?P<phase>\S+)(?P<rest>.*)")
-KV = re.compile(r"(\w[\w.-]*)=(\S+)")
-
-
-@dataclass
-class RunInfo:
-    run_id: str
-    stage: str
-    namespace: str = ""
-    leases: list[str] = field(default_factory=list)
-    phases: list[str] = field(default_factory=list)
+from backends.signals.thread import ThreadSignals
 
 
 @dataclass
@@ -33,6 +22,18 @@ class ScenarioContext:
     resumed: bool = False
     #: add_label step index -> how many add_label steps of the same label and target up to it
     occurrence: dict[int, int] = field(default_factory=dict)
+    #: the highest comment id on the issue and its PR before the last trigger: runs and refusals
+    #: answering that trigger appear after it (GitHub comment ids only grow)
+    watermark: int = 0
+    #: the run the last expect_run matched, and every matched run (id -> trigger kind, namespace)
+    run_id: str = ""
+    runs: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: run id -> where its agent workload runs (the run namespace, or the worker's for code-only runs)
+    workloads: dict[str, str] = field(default_factory=dict)
+    #: lease expiry seen per namespace, in order (RFC 3339)
+    leases: dict[str, list[str]] = field(default_factory=dict)
+    #: what the platform said, followed across polls (not persisted: re-read from GitHub on resume)
+    signals: ThreadSignals = field(default_factory=ThreadSignals)
 
     def marker(self, session_id: str, step_index: int | None = None) -> str:
         """A hidden tag in what the gate writes, so a resumed session can find its own side effects."""
@@ -40,24 +41,21 @@ class ScenarioContext:
         return f"<!-- gateroom:{session_id}:{self.scenario_id}:{self.attempt}{step} -->"
 
     def learn(self, detail: dict[str, Any]) -> None:
-        for key in ("repo", "issue", "issue_url", "pr", "pr_url", "attempt"):
+        for key in ("repo", "issue", "issue_url", "pr", "pr_url", "attempt", "watermark"):
             if key in detail and detail[key] not in (None, ""):
                 setattr(self, key, detail[key])
+        if detail.get("run_id") and detail.get("trigger_kind"):
+            self.run_id = str(detail["run_id"])
+            self.runs[self.run_id] = (str(detail["trigger_kind"]), str(detail.get("namespace", "")))
+            if detail.get("job_namespace"):
+                self.workloads[self.run_id] = str(detail["job_namespace"])
+        for namespace, stamp in detail.get("leases", {}).items():
+            seen = self.leases.setdefault(namespace, [])
+            if stamp and (not seen or seen[-1] != stamp):
+                seen.append(stamp)
 
+    def note_lease(self, namespace: str, stamp: str) -> None:
+        self.learn({"leases": {namespace: stamp}})
 
-def runs_from_comments(bodies: list[str]) -> dict[str, RunInfo]:
-    """The platform's service comments, folded into one record per run id."""
-    runs: dict[str, RunInfo] = {}
-    for body in bodies:
-        for line in body.splitlines():
-            m = RUN_COMMENT.search(line)
-            if not m:
-                continue
-            info = runs.setdefault(m["run"], RunInfo(m["run"], m["stage"]))
-            info.phases.append(m["phase"])
-            values = dict(KV.findall(m["rest"]))
-            if values.get("namespace"):
-                info.namespace = values["namespace"]
-            if values.get("lease"):
-                info.leases.append(values["lease"])
-    return runs
+    def namespace(self) -> str:
+        return self.runs.get(self.run_id, ("", ""))[1]

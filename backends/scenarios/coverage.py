@@ -31,7 +31,8 @@ def exercised_labels(plan: Plan, state: GateState) -> dict[str, set[str]]:
         for index, step in enumerate(scenario.steps):
             label = getattr(step, "label", None)
             event = sc.steps.get(index)
-            if isinstance(label, str) and event is not None and event.status == "PASS":
+            cited = bool(step.source)
+            if cited and isinstance(label, str) and event is not None and event.status == "PASS":
                 out.setdefault(scenario.id, set()).add(label)
     return out
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from backends.errors import GateError
@@ -23,7 +23,9 @@ from backends.scenarios.world import GateWorld
 from backends.state import GateState
 
 #: context fields that steer a resumed run and are not evidence
-INTERNAL = {"scenario_id", "resumed", "occurrence"}
+INTERNAL = {"scenario_id", "resumed", "occurrence", "signals"}
+#: a waiting step says what it waits for at most this often (each report is an evidence record)
+PROGRESS_EVERY_S = 5.0
 PASS, FAIL, SKIP, RUNNING, MANUAL = "PASS", "FAIL", "SKIP", "RUNNING", "MANUAL"
 
 
@@ -36,7 +38,12 @@ class ScenarioRunner:
         state: GateState,
         *,
         parallel: int = 6,
+        scale: float = 1.0,
     ) -> None:
+        #: `[timing] scale`: the plan's waits are written for the real platform (minutes per run)
+        self.scale = scale
+        #: an upper bound on any one wait after scaling (tests keep a broken behaviour short)
+        self.max_within: float | None = None
         self.plan = plan
         self.world = world
         self.bus = bus
@@ -142,9 +149,13 @@ class ScenarioRunner:
         for index, step in enumerate(scenario.steps):
             if index in done:
                 continue
-            self._step(scenario, index, RUNNING, step.describe(), _expected(step), "", ctx)
+            step = self._timed(step)
+            cited = {"source": step.source} if step.source else {}
+            self._step(scenario, index, RUNNING, step.describe(), _expected(step), "", ctx, cited)
             try:
-                result = await execute(step, index, ctx, self.world, self.session_id)
+                result = await execute(
+                    step, index, ctx, self.world, self.session_id, self._progress(scenario, index, step, ctx)
+                )
             except StepFailed as failure:
                 self._step(
                     scenario,
@@ -154,7 +165,7 @@ class ScenarioRunner:
                     _expected(step),
                     failure.actual,
                     ctx,
-                    failure.detail,
+                    cited | failure.detail,
                 )
                 self._finish(
                     scenario,
@@ -165,15 +176,50 @@ class ScenarioRunner:
                 )
                 return
             except GateError as err:
-                self._step(scenario, index, FAIL, step.describe(), _expected(step), str(err), ctx)
+                self._step(scenario, index, FAIL, step.describe(), _expected(step), str(err), ctx, cited)
                 self._finish(
                     scenario, FAIL, f"step {index + 1} ({step.kind}): {err}", time.monotonic() - started, ctx
                 )
                 return
             self._step(
-                scenario, index, PASS, step.describe(), _expected(step), result.actual, ctx, result.detail
+                scenario,
+                index,
+                PASS,
+                step.describe(),
+                _expected(step),
+                result.actual,
+                ctx,
+                cited | result.detail,
             )
         self._finish(scenario, PASS, "", time.monotonic() - started, ctx)
+
+    def _timed(self, step: Step) -> Step:
+        within = getattr(step, "within", None)
+        if within is None:
+            return step
+        scaled = within * self.scale
+        if self.max_within is not None:
+            scaled = min(scaled, self.max_within)
+        return step.model_copy(update={"within": scaled})
+
+    def _progress(
+        self, scenario: Scenario, index: int, step: Step, ctx: ScenarioContext
+    ) -> Callable[[str, float], None]:
+        """What a waiting step shows: what it waits for, on which issue and run, and the time left."""
+        last = [0.0]
+
+        def report(seen: str, left: float) -> None:
+            now = time.monotonic()
+            if now - last[0] < PROGRESS_EVERY_S:
+                return
+            last[0] = now
+            where = f"{ctx.repo}#{ctx.issue}" if ctx.issue else "no issue yet"
+            run = f", run {ctx.run_id}" if ctx.run_id else ""
+            actual = f"waiting on {where}{run}, {_left(left)} left; last seen: {seen}"
+            cited = {"source": step.source} if step.source else {}
+            self._step(scenario, index, RUNNING, step.describe(), _expected(step), actual, ctx, cited)
+
+        return report
 
     # -- events -----------------------------------------------------------------------------------
     def _step(
@@ -224,3 +270,12 @@ class ScenarioRunner:
 
 def _expected(step: Step) -> str:
     return step.describe()
+
+
+def _left(seconds: float) -> str:
+    seconds = max(int(seconds), 0)
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds}s"

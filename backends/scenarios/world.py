@@ -13,14 +13,14 @@ from backends.config import GitHubSettings
 from backends.errors import AdapterError, ErrorKind
 from backends.redact import Redactor
 
-PLATFORM_PREFIX = "codex-k8s:"
-
 
 @dataclass(frozen=True)
 class Comment:
     author: str
     body: str
     created_at: str = ""
+    id: int = 0
+    updated_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,14 @@ class GateWorld:
     github_settings: GitHubSettings
     redactor: Redactor
     poll_interval: float = 0.25
+    platform: Any = None  # backends.platform_api.PlatformAdapter, when [platform] is configured
+
+    def need_platform(self) -> Any:
+        if self.platform is None:
+            from backends.scenarios.steps_exec import StepFailed
+
+            raise StepFailed("no [platform] configured: this step reads the platform's staff API")
+        return self.platform
 
     def redact(self, text: str) -> str:
         return self.redactor.redact(text)
@@ -49,7 +57,16 @@ class GateWorld:
     # -- GitHub ---------------------------------------------------------------------------------
     async def comments(self, repo: str, number: int) -> list[Comment]:
         found = await self.github.comments(repo, number)
-        return [Comment(str(c.author), str(c.body), str(getattr(c, "created_at", "") or "")) for c in found]
+        return [
+            Comment(
+                str(c.author),
+                str(c.body),
+                str(getattr(c, "created_at", "") or ""),
+                int(getattr(c, "id", 0) or 0),
+                str(getattr(c, "updated_at", "") or ""),
+            )
+            for c in found
+        ]
 
     async def comment(self, repo: str, number: int, body: str) -> None:
         await self.github.comment(repo, number, body)
@@ -97,6 +114,38 @@ class GateWorld:
             Namespace(ns.name, dict(ns.labels or {}), dict(ns.annotations or {}))
             for ns in await self.cluster.namespaces(selector)
         ]
+
+    async def namespace(self, name: str) -> Namespace | None:
+        for ns in await self.namespaces(f"kubernetes.io/metadata.name={name}"):
+            return ns
+        return None
+
+    async def lease(self, name: str) -> str:
+        """The namespace's lease expiry (kodex.works/namespace-lease-expires-at), "" when none."""
+        from backends.signals.kodex import LEASE_EXPIRES_AT
+
+        found = await self.namespace(name)
+        return found.annotations.get(LEASE_EXPIRES_AT, "") if found is not None else ""
+
+    async def jobs(self, namespace: str) -> list[Any]:
+        try:
+            return list(await self.cluster.jobs(namespace))
+        except AdapterError as err:
+            if err.kind is ErrorKind.NOT_FOUND:
+                return []
+            raise
+
+    async def run_pods(self, namespace: str, run_id: str) -> list[str]:
+        try:
+            return [p.name for p in await self.cluster.pods(namespace, f"kodex.works/run-id={run_id}")]
+        except AdapterError as err:
+            if err.kind is ErrorKind.NOT_FOUND:
+                return []
+            raise
+
+    async def can(self, user: str, verb: str, resource: str, namespace: str) -> bool:
+        access = await self.cluster.can(user, verb, resource, namespace)
+        return bool(access.allowed)
 
     async def pod_log(self, namespace: str, run_id: str) -> str:
         """The agent log of one run: every pod of the run in its namespace, oldest first."""

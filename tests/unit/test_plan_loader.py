@@ -9,7 +9,9 @@ import pytest
 from backends.errors import ConfigError
 from backends.plan.loader import load_plan
 
-GOOD = """\
+TL = "services/internal/control-plane/internal/domain/webhook/trigger_labels.go"
+PE = "services/jobs/agent-runner/internal/runner/templates/prompt_envelope.tmpl"
+GOOD = f"""\
 name: small plan
 checks: ["host.*"]
 labels: [run:intake, state:in-review]
@@ -20,9 +22,9 @@ scenarios:
     priority: P0
     covers: [run:intake]
     steps:
-      - create_issue: {title: "gate A1"}
-      - add_label: run:intake
-      - expect_label: {label: state:in-review, within: 30s}
+      - create_issue: {{title: "gate A1"}}
+      - add_label: {{label: run:intake, source: {TL}}}
+      - expect_label: {{label: state:in-review, within: 30s, source: {PE}}}
   - id: A2
     title: second
     group: A
@@ -65,7 +67,9 @@ def test_a_good_small_plan_loads(tmp_path: Path) -> None:
 
 
 def test_unknown_step_names_the_line(tmp_path: Path) -> None:
-    message = _error(tmp_path, GOOD.replace("- add_label: run:intake", "- add_lable: run:intake"))
+    message = _error(
+        tmp_path, GOOD.replace("- add_label: {label: run:intake", "- add_lable: {label: run:intake")
+    )
     assert "line 12:" in message and "unknown step 'add_lable'" in message
 
 
@@ -91,3 +95,33 @@ def test_not_yaml_and_missing_file_are_one_line(tmp_path: Path) -> None:
     assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
     with pytest.raises(ConfigError, match="cannot read"):
         load_plan(tmp_path / "nope.yaml")
+
+
+def test_every_expectation_of_the_default_plan_cites_a_known_platform_file() -> None:
+    from backends.signals.sources import KNOWN
+
+    plan = load_plan(None)
+    for scenario in plan.scenarios:
+        for index, step in enumerate(scenario.steps):
+            if not step.action:
+                assert step.source, f"{scenario.id} step {index + 1} ({step.kind}) has no source"
+            if step.source:
+                assert step.source in KNOWN, f"{scenario.id} step {index + 1}: unknown source {step.source}"
+    # coverage counts only steps with a source: every declared label is touched by one
+    for scenario in plan.scenarios:
+        assert set(scenario.covers) <= scenario.touched_labels(), scenario.id
+
+
+def test_an_expectation_without_a_source_is_refused_with_its_line(tmp_path: Path) -> None:
+    text = GOOD.replace(f", source: {PE}", "")
+    message = _error(tmp_path, text)
+    assert "line 13:" in message and "source" in message
+
+
+def test_an_unknown_phase_is_refused(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "- expect_label: {label: state:in-review, within: 30s,",
+        "- expect_run: {trigger_kind: intake, phase: waiting_mcp,",
+    )
+    message = _error(tmp_path, text)
+    assert "unknown phase 'waiting_mcp'" in message
