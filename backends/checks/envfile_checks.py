@@ -1,4 +1,4 @@
-"""Checks of the codex-k8s bootstrap env file: the keys the platform's own preflight requires."""
+"""Checks of the kodex bootstrap env file: the keys the platform's own preflight requires."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ def _source(ctx: CheckContext) -> EnvSource:
 
 
 def _value(env: EnvFile, key: str) -> str:
-    """The preflight's view of a key; installations bootstrapped before the KODEX_ rename spell
-    the platform's keys CODEXK8S_*, which the platform still reads."""
-    value = env.get(key)
-    if not value and key.startswith("KODEX_"):
-        value = env.get("CODEXK8S_" + key.removeprefix("KODEX_"))
-    return value
+    return env.get(key)
+
+
+def _old_spelling(env: EnvFile, key: str) -> bool:
+    """Set only as CODEXK8S_*: the spelling before the rename to kodex (platform commit dd2b6ef3),
+    which the current platform no longer reads."""
+    return key.startswith("KODEX_") and bool(env.get("CODEXK8S_" + key.removeprefix("KODEX_")).strip())
 
 
 @check("config.required-keys", area="config", title="Bootstrap env: required keys", scope=Scope.ENV)
@@ -35,12 +36,19 @@ async def required_keys(ctx: CheckContext) -> Outcome:
     observed = f"{present}/{len(REQUIRED_KEYS)} set"
     expected = f"all {len(REQUIRED_KEYS)} required keys set"
     # the output lists key names only: values may be secrets
-    lines = [f"{k}: missing" for k in missing] + [f"{k}: placeholder value" for k in placeholders]
+    old = [k for k in missing if _old_spelling(env, k)]
+    lines = [
+        f"{k}: missing"
+        + (f" (set as CODEXK8S_{k.removeprefix('KODEX_')}, which kodex ignores)" if k in old else "")
+        for k in missing
+    ] + [f"{k}: placeholder value" for k in placeholders]
     out = {"command": f"parse {source.path}", "output": "\n".join(lines)}
     if missing or placeholders:
         parts = []
         if missing:
             parts.append("missing " + ", ".join(missing))
+        if old:
+            parts.append(f"{len(old)} only under the old CODEXK8S_ names, which the current platform ignores")
         if placeholders:
             parts.append("placeholder " + ", ".join(placeholders))
         return failed("; ".join(parts), observed, expected, **out)

@@ -1,41 +1,53 @@
-"""Approvals: changes to the default branch need a review, privileged MCP tools wait for the owner
-(a denial stops the action), and a trigger label an agent applies itself starts nothing."""
+"""Approvals: changes to the default branch need a review, privileged MCP tools wait for a decision made
+in the staff API (a denial stops the action), and a trigger label an agent applies itself starts nothing.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import re
+import contextlib
+from typing import Any
 
 from backends.checks.adapter_outcome import from_error, skipped
-from backends.checks.cluster_checks import NO_CLUSTER
 from backends.checks.github_checks import NO_GITHUB, repos
 from backends.checks.probe_runs import (
     HINT_PRIVILEGED,
+    HINT_SLOW,
     HINT_TRIGGER_NEXT,
+    NAMESPACE_TRIGGER,
+    NO_PLATFORM,
+    Probe,
     ProbeFailed,
-    answer,
+    about,
+    concerning,
+    current,
+    event_line,
+    event_tool,
+    flow_events,
+    platform,
     refresh,
     start,
-    wait_for,
+    step_within,
+    until,
+    wait_event,
 )
-from backends.checks.registry import CheckContext, Outcome, Scope, check, failed, passed
+from backends.checks.registry import CheckContext, Outcome, Scope, check, failed, passed, warned
 from backends.errors import AdapterError
-from backends.results import Status
+from backends.signals import kodex, sources
+from backends.signals.thread import Refusal, RunTrace
 
 #: the privileged tools the probe asks for: one is denied, one approved
 DENIED_TOOL, APPROVED_TOOL = "secret.sync.k8s", "database.lifecycle"
-#: how long a privileged request must stay unexecuted without an answer to count as waiting
+PRIVILEGED = (DENIED_TOOL, APPROVED_TOOL)
+#: how long a privileged request must stay unexecuted without an answer to count as held
 HOLD_S = 1.0
-#: how long after a refused trigger the gate watches for a run it should not have started
+#: how long after the platform answered an agent-applied trigger the gate watches for a run anyway
 QUIET_S = 2.0
-
-
-def _needs_both(ctx: CheckContext) -> Outcome | None:
-    if ctx.github is None:
-        return skipped(NO_GITHUB)
-    if ctx.cluster is None:
-        return skipped(NO_CLUSTER)
-    return None
+#: flow events that mean a privileged tool went ahead (mcp/control_tools.go)
+ACTED = ("approval.approved", "approval.applied", "mcp.tool.succeeded")
+BOT_REFUSAL = "sender_type_bot_not_permitted"
+#: what the gate sends with its decisions, so the platform's audit says who and why
+DECISION_REASON = "Gate Room security probe"
 
 
 @check("sec.branch-protection", area="approvals", title="Default branch needs a review", scope=Scope.GLOBAL)
@@ -63,102 +75,217 @@ async def branch_protection(ctx: CheckContext) -> Outcome:
     return passed("; ".join(observed), expected, command=command)
 
 
+async def _deny_left_over(ctx: CheckContext, run_id: str, decided: set[int]) -> None:
+    """A probe run must never be left waiting on the owner: whatever is still requested is denied."""
+    with contextlib.suppress(AdapterError):
+        for approval in await platform(ctx).approvals(run_id=run_id):
+            if approval.id not in decided:
+                await platform(ctx).decide_approval(approval.id, "denied", DECISION_REASON)
+
+
 @check(
     "sec.mcp-approval", area="approvals", title="Privileged MCP tools wait for the owner", scope=Scope.GLOBAL
 )
 async def mcp_approval(ctx: CheckContext) -> Outcome:
-    if (skip := _needs_both(ctx)) is not None:
-        return skip
-    expected = "approval requested and held; /deny stops the tool, /approve executes it with an audit id"
-    command = "probe issue asking for secret.sync.k8s and database.lifecycle; /deny one, /approve the other"
+    if ctx.github is None:
+        return skipped(NO_GITHUB)
+    api = platform(ctx)
+    if api is None:
+        return skipped(NO_PLATFORM)
+    expected = (
+        f"{DENIED_TOOL} and {APPROVED_TOOL} wait in state requested until decided in the staff API; denied: "
+        f"approval.denied and never applied; approved: approval.applied "
+        f"({sources.MCP_APPROVALS}, {sources.STAFF_API})"
+    )
+    command = (
+        f"probe issue ({NAMESPACE_TRIGGER}) asking for both tools; GET /api/v1/staff/approvals; "
+        "POST /api/v1/staff/approvals/{id}/decision (denied, approved); GET /api/v1/staff/runs/{id}/events"
+    )
+    probe: Probe | None = None
+    decided: set[int] = set()
+    steps: list[str] = []
     try:
-        probe = await start(ctx, "privileged MCP tools need the owner", HINT_PRIVILEGED)
-        steps = [f"run {probe.run_id} in {probe.namespace}"]
-        for tool in (DENIED_TOOL, APPROVED_TOOL):
-            await wait_for(ctx, probe, rf"approval requested: {re.escape(tool)}\b")
-        steps.append("approval requested for both tools")
-        await asyncio.sleep(HOLD_S)
-        acted = [b for b in await refresh(ctx, probe) if re.search(r"(executed|stopped) \(audit_id", b)]
-        if acted:
-            first = acted[0].splitlines()[0]
-            return failed(
-                f"a privileged tool acted before the owner answered: {first}",
+        probe = await start(
+            ctx, "privileged MCP tools need the owner", HINT_PRIVILEGED, label=NAMESPACE_TRIGGER
+        )
+        run_id = probe.run_id
+        steps.append(f"run {run_id}")
+        held = probe
+
+        async def requested() -> dict[str, Any] | None:
+            found = {a.tool_name: a for a in await api.approvals(run_id=run_id) if a.tool_name in PRIVILEGED}
+            if len(found) == len(PRIVILEGED) or (await current(ctx, held)).terminal:
+                return found
+            return None
+
+        found = await until(
+            f"approval requests for {' and '.join(PRIVILEGED)}", probe, requested, step_within(ctx)
+        )
+        missing = [t for t in PRIVILEGED if t not in found]
+        if missing:
+            acted = [
+                e
+                for e in await flow_events(ctx, run_id)
+                if e.event_type in ACTED and event_tool(e) in missing
+            ]
+            if acted:
+                return failed(
+                    f"{event_line(acted[0])} with no approval request held in the staff API",
+                    "; ".join(steps),
+                    expected,
+                    command=command,
+                    output=probe.transcript(),
+                )
+            return warned(
+                f"run {run_id} ended without asking for {', '.join(missing)}: "
+                "the approval path was not exercised",
                 "; ".join(steps),
                 expected,
                 command=command,
-                output="\n".join(probe.comments),
+                output=probe.transcript(),
             )
-        steps.append(f"nothing executed after {HOLD_S:g}s without an answer")
-        await answer(ctx, probe, "deny", DENIED_TOOL)
-        await wait_for(ctx, probe, rf"denied: {re.escape(DENIED_TOOL)} stopped")
-        steps.append(f"/deny {DENIED_TOOL}: stopped")
-        await answer(ctx, probe, "approve", APPROVED_TOOL)
-        await wait_for(ctx, probe, rf"approved: {re.escape(APPROVED_TOOL)} executed \(audit_id=\S+\)")
-        steps.append(f"/approve {APPROVED_TOOL}: executed with an audit id")
-        if any(re.search(rf"{re.escape(DENIED_TOOL)} executed", b) for b in await refresh(ctx, probe)):
+        denied, approved = found[DENIED_TOOL], found[APPROVED_TOOL]
+        steps.append(f"requested: {DENIED_TOOL} #{denied.id}, {APPROVED_TOOL} #{approved.id}")
+        await asyncio.sleep(HOLD_S)
+        early = [
+            e for e in await flow_events(ctx, run_id) if e.event_type in ACTED and event_tool(e) in PRIVILEGED
+        ]
+        if early:
             return failed(
-                f"{DENIED_TOOL} executed although it was denied",
+                f"{event_line(early[0])} before the owner decided anything",
                 "; ".join(steps),
                 expected,
                 command=command,
-                output="\n".join(probe.comments),
+                output=probe.transcript(),
+            )
+        run = await api.run(run_id)
+        waits = f", run wait_state={run.wait_state}/{run.wait_reason}" if run.wait_state else ""
+        steps.append(f"nothing applied after {HOLD_S:g}s without a decision{waits}")
+
+        for approval, decision, proof in (
+            (denied, "denied", "approval.denied"),
+            (approved, "approved", "approval.applied"),
+        ):
+            answer = await api.decide_approval(approval.id, decision, DECISION_REASON)
+            decided.add(approval.id)
+            ok_states = ("denied",) if decision == "denied" else ("approved", "applied")
+            if answer.approval_state not in ok_states:
+                return failed(
+                    f"{decision} {approval.tool_name} #{approval.id}: the API answered "
+                    f"approval_state={answer.approval_state}",
+                    "; ".join(steps),
+                    expected,
+                    command=command,
+                    output=probe.transcript(),
+                )
+            await wait_event(ctx, probe, run_id, (proof,), concerning(approval.id, approval.tool_name))
+            steps.append(f"{decision} {approval.tool_name}: {proof}")
+
+        await refresh(ctx, probe)
+        events = await flow_events(ctx, run_id)
+        leaked = [
+            e
+            for e in events
+            if e.event_type in ("approval.applied", "mcp.tool.succeeded") and about(e, denied.id, DENIED_TOOL)
+        ]
+        output = probe.transcript() + "\nflow events: " + ", ".join(event_line(e) for e in events)
+        if leaked:
+            return failed(
+                f"{DENIED_TOOL} went ahead although it was denied: {event_line(leaked[0])}",
+                "; ".join(steps),
+                expected,
+                command=command,
+                output=output,
             )
     except ProbeFailed as err:
-        return failed(str(err), expected=expected, command=command)
+        return failed(str(err), "; ".join(steps), expected, command=command)
     except AdapterError as err:
         return from_error(err, command)
-    return passed("; ".join(steps), expected, command=command, output="\n".join(probe.comments))
+    finally:
+        if probe is not None and probe.run_id:
+            await _deny_left_over(ctx, probe.run_id, decided)
+    return passed("; ".join(steps), expected, command=command, output=output)
 
 
 @check("sec.bot-trigger", area="approvals", title="Agent-applied triggers need the owner", scope=Scope.GLOBAL)
 async def bot_trigger(ctx: CheckContext) -> Outcome:
-    if (skip := _needs_both(ctx)) is not None:
-        return skip
-    expected = "a run:* label applied by a bot or agent is refused with a comment and starts no run"
-    command = "probe issue whose agent applies the next stage's run label itself"
+    if ctx.github is None:
+        return skipped(NO_GITHUB)
+    expected = (
+        f"a run:* label applied by the agent (a bot) is refused with a warning, reason code {BOT_REFUSAL} "
+        f"(or another sender_* code), and starts no run ({sources.TRIGGER_RIGHTS}, {sources.TRIGGER_WARNING})"
+    )
+    command = "probe issue whose agent applies the next stage's run label itself; read the issue's comments"
     try:
-        probe = await start(ctx, "agent-applied trigger labels", HINT_TRIGGER_NEXT)
+        # the probe's own label goes at once, so the agent's label is the only trigger on the issue:
+        # otherwise the platform answers with a trigger conflict before it ever looks at the sender
+        probe = await start(
+            ctx, "agent-applied trigger labels", HINT_SLOW, HINT_TRIGGER_NEXT, drop_label=True
+        )
         first = probe.run_id
-        events = []
-        for _ in range(int(10 / 0.25)):
-            events = [
-                e
-                for e in await ctx.github.label_events(probe.repo, probe.issue)
-                if e.action == "labeled" and e.label.startswith("run:") and e.label != probe.label
-            ]
-            if events:
-                break
-            await asyncio.sleep(0.25)
-        if not events:
-            return Outcome(
-                Status.WARN,
-                observed=f"run {first}: the agent applied no trigger label",
-                expected=expected,
-                reason="the agent did not apply a trigger: the refusal path was not exercised",
+
+        async def applied() -> tuple[str, str] | None:
+            for e in await ctx.github.label_events(probe.repo, probe.issue):
+                if e.action == "labeled" and kodex.trigger_kind(e.label) and e.label != probe.label:
+                    return e.label, e.actor
+            return ("", "") if (await current(ctx, probe, first)).terminal else None
+
+        label, actor = await until("trigger label applied by the agent", probe, applied, step_within(ctx))
+        if not label:
+            # one last look: the label may have come with the run's last edit
+            label, actor = await applied() or ("", "")
+        if not label:
+            return warned(
+                f"run {first}: the agent applied no trigger label, so the refusal path was not exercised",
+                f"run {first} finished",
+                expected,
                 command=command,
+                output=probe.transcript(),
             )
-        label, actor = events[0].label, events[0].actor
+
+        def answered() -> tuple[list[Refusal], list[RunTrace]]:
+            refusals = probe.signals.refusals_after(probe.watermark)
+            runs = [t for t in probe.signals.runs_after(probe.watermark) if t.run_id != first]
+            return refusals, runs
+
+        async def answer() -> tuple[list[Refusal], list[RunTrace]] | None:
+            await refresh(ctx, probe)
+            refusals, runs = answered()
+            return (refusals, runs) if refusals or runs else None
+
+        with contextlib.suppress(ProbeFailed):
+            await until(f"answer to {label}", probe, answer, step_within(ctx))
         await asyncio.sleep(QUIET_S)
-        bodies = await refresh(ctx, probe)
-        stage = label.removeprefix("run:")
-        started = [r for r in probe.runs().values() if r.run_id != first and r.stage == stage]
-        refused = [b for b in bodies if "trigger refused" in b and label in b]
-        observed = f"{label} applied by {actor}; " + ("refused" if refused else "no refusal comment")
-        observed += f"; {len(started)} run(s) started for it"
+        await refresh(ctx, probe)
+        refusals, started = answered()
     except ProbeFailed as err:
         return failed(str(err), expected=expected, command=command)
     except AdapterError as err:
         return from_error(err, command)
-    out = {"command": command, "output": "\n".join(bodies)}
+    codes = [r.warning.reason_code for r in refusals if r.warning is not None]
+    sender = [c for c in codes if c.startswith("sender_")]
+    observed = f"{label} applied by {actor}; " + (
+        f"refused with reason code {', '.join(codes)}"
+        if codes
+        else "; ".join(r.brief() for r in refusals) or "no warning"
+    )
+    observed += f"; {len(started)} new run(s)"
+    out = {"command": command, "output": probe.transcript()}
     if started:
         return failed(
-            f"{label} applied by {actor} started run {started[0].run_id} without the owner",
+            f"{label} applied by {actor} started run {started[0].run_id} ({started[0].latest.trigger_kind})",
             observed,
             expected,
             **out,
         )
-    if not refused:
-        return failed(
-            f"{label} applied by {actor} was ignored without the warning comment", observed, expected, **out
+    if not refusals:
+        return failed(f"{label} applied by {actor} got no run-not-created warning", observed, expected, **out)
+    if not sender:
+        return warned(
+            f"{label} was refused for another reason ({refusals[0].brief()}): "
+            "the sender check was not exercised",
+            observed,
+            expected,
+            **out,
         )
     return passed(observed, expected, **out)

@@ -8,15 +8,19 @@ from __future__ import annotations
 from backends.checks.adapter_outcome import from_error, skipped
 from backends.checks.cluster_checks import NO_CLUSTER
 from backends.checks.github_checks import NO_GITHUB, repos
-from backends.checks.probe_runs import ProbeFailed, paused_run
+from backends.checks.probe_runs import ProbeFailed, live_run
 from backends.checks.registry import CheckContext, Outcome, Scope, check, failed, passed
 from backends.errors import AdapterError, ErrorKind
 from backends.leaks import Leak, Scan, scanner, summary
 from backends.redact import Redactor
 from backends.results import Status
+from backends.signals import kodex, sources
 
-RUN_SELECTOR = "kodex.works/namespace-purpose=run"
+RUN_SELECTOR = kodex.RUN_NAMESPACE_SELECTOR
 EXPECTED = "no secret in any scanned source"
+#: the agent's workload (joblauncher/launcher.go): pods labelled so, whose container is `run`
+AGENT_SELECTOR = "=".join(kodex.JOB_APP_LABEL)
+AGENT_CONTAINER = "run"
 
 
 def _scan(ctx: CheckContext) -> Scan:
@@ -52,7 +56,7 @@ async def pod_logs(ctx: CheckContext) -> Outcome:
     leaks: list[Leak] = []
     try:
         # a live agent run, so an agent's log is among the scanned ones even on a fresh installation
-        async with paused_run(ctx):
+        async with live_run(ctx):
             for namespace in await _namespaces(ctx):
                 try:
                     for pod in await ctx.cluster.pods(namespace):
@@ -65,6 +69,10 @@ async def pod_logs(ctx: CheckContext) -> Outcome:
         return Outcome(Status.ERROR, reason=f"no agent run to read: {err}", command=command)
     except AdapterError as err:
         return from_error(err, command)
+    if pods == 0:
+        return Outcome(
+            Status.SKIP, reason="no pod to read in the production and run namespaces", command=command
+        )
     return _outcome(leaks, f"the logs of {pods} pod(s)", command)
 
 
@@ -76,7 +84,7 @@ async def comments(ctx: CheckContext) -> Outcome:
     scan = _scan(ctx)
     leaks: list[Leak] = []
     try:
-        async with paused_run(ctx):  # so the platform has written at least one run's comments
+        async with live_run(ctx):  # so the platform has written at least one run's comments
             for repo in repos(ctx):
                 leaks += await ctx.github.comment_leaks(repo, scan)
     except ProbeFailed as err:
@@ -93,6 +101,7 @@ async def cluster_objects(ctx: CheckContext) -> Outcome:
     command = "GET events and configmaps in the production and run namespaces"
     scan = _scan(ctx)
     leaks: list[Leak] = []
+    objects = 0
     try:
         await ctx.cluster.connect()
         spaces = await _namespaces(ctx)
@@ -100,32 +109,109 @@ async def cluster_objects(ctx: CheckContext) -> Outcome:
             try:
                 leaks += await ctx.cluster.event_leaks(namespace, scan)
                 leaks += await ctx.cluster.config_map_leaks(namespace, scan)
+                # the scans hand back findings only: the lists say whether there was anything to scan
+                objects += len(await ctx.cluster.events(namespace)) + len(
+                    await ctx.cluster.config_maps(namespace)
+                )
             except AdapterError as err:
                 if not _tolerate_gone(err):
                     raise
     except AdapterError as err:
         return from_error(err, command)
-    return _outcome(leaks, f"events and ConfigMaps of {len(spaces)} namespace(s)", command)
+    if not leaks and objects == 0:
+        return Outcome(
+            Status.SKIP,
+            reason=f"no event or ConfigMap to examine in {len(spaces)} namespace(s)",
+            command=command,
+        )
+    return _outcome(leaks, f"{objects} events and ConfigMaps of {len(spaces)} namespace(s)", command)
+
+
+def _stock(leak: Leak) -> bool:
+    """One of the agent tokens the platform itself sets as literal values on the container `run`."""
+    return f"[{AGENT_CONTAINER}] env " in leak.where and leak.where.endswith(
+        tuple(f" env {key}" for key in kodex.LITERAL_SECRET_ENV)
+    )
+
+
+def _grouped(leaks: list[Leak]) -> list[str]:
+    """One line per distinct value of one variable in one kind of container: the same token sits on
+    every agent pod, and a line per pod would bury the one finding that differs."""
+    groups: dict[tuple[str, str, str, str], list[Leak]] = {}
+    for leak in leaks:
+        container = leak.where.partition("[")[2].partition("]")[0]
+        key = (leak.kind, container, leak.where.rpartition(" env ")[2], leak.fingerprint)
+        groups.setdefault(key, []).append(leak)
+    lines = []
+    for group in groups.values():
+        line = group[0].line()
+        if len(group) > 1:
+            spaces = sorted({x.where.split("/", 1)[0] for x in group})
+            line += f"  (same value in {len(group) - 1} more pod(s); namespaces: {', '.join(spaces)})"
+        lines.append(line)
+    return lines
+
+
+async def _env_scan(ctx: CheckContext, scan: Scan) -> tuple[list[Leak], list[str], int]:
+    """Literal env findings in the production and run namespaces, the agent pods seen, namespaces read."""
+    leaks: list[Leak] = []
+    agents: list[str] = []
+    spaces = await _namespaces(ctx)
+    for namespace in spaces:
+        try:
+            leaks += await ctx.cluster.plain_env_leaks(namespace, scan)
+            for pod in await ctx.cluster.pods(namespace, AGENT_SELECTOR):
+                if AGENT_CONTAINER in pod.containers:
+                    agents.append(f"{namespace}/{pod.name}")
+        except AdapterError as err:
+            if not _tolerate_gone(err):
+                raise
+    return leaks, agents, len(spaces)
 
 
 @check("sec.secret-env", area="secrets", title="Secrets only through secretKeyRef", scope=Scope.GLOBAL)
 async def plain_env(ctx: CheckContext) -> Outcome:
+    """Agent pods are the point: code-only runs' Jobs live in the production namespace, full-env runs'
+    in their run namespace, so both are read, with a live run to make sure one agent pod exists."""
     if ctx.cluster is None or ctx.github is None:
         return skipped(NO_CLUSTER if ctx.cluster is None else NO_GITHUB)
-    command = "GET pods: env entries with a literal value"
+    command = (
+        f"GET pods in the production and run namespaces: env entries with a literal value "
+        f"(agent pods: {AGENT_SELECTOR}, container {AGENT_CONTAINER})"
+    )
+    expected = (
+        "secret values only through secretKeyRef, never as literal env values; a stock platform sets "
+        f"{', '.join(kodex.LITERAL_SECRET_ENV)} literally on the agent container `{AGENT_CONTAINER}` "
+        f"({sources.JOB_LAUNCHER} buildRunContainerEnv): fix it upstream or waive it"
+    )
     scan = _scan(ctx)
-    leaks: list[Leak] = []
+    no_probe = ""
     try:
         await ctx.cluster.connect()
-        spaces = await _namespaces(ctx)
-        for namespace in spaces:
-            try:
-                leaks += await ctx.cluster.plain_env_leaks(namespace, scan)
-            except AdapterError as err:
-                if not _tolerate_gone(err):
-                    raise
+        try:
+            async with live_run(ctx):
+                leaks, agents, spaces = await _env_scan(ctx, scan)
+        except ProbeFailed as err:
+            no_probe = f" (no live agent run: {err})"
+            leaks, agents, spaces = await _env_scan(ctx, scan)
     except AdapterError as err:
         return from_error(err, command)
-    outcome = _outcome(leaks, f"pod env of {len(spaces)} namespace(s)", command)
-    outcome.expected = "secret values only through secretKeyRef, never as plain env values"
-    return outcome
+    stock = [x for x in leaks if _stock(x)]
+    observed = f"{len(leaks)} finding(s) in the pod env of {spaces} namespace(s), {len(agents)} agent pod(s)"
+    if leaks:
+        why = summary(leaks)
+        if stock:
+            why += (
+                f"; {len(stock)} are the agent tokens {sources.JOB_LAUNCHER} sets literally "
+                "(buildRunContainerEnv): fix upstream or waive"
+            )
+        return failed(why, observed, expected, command=command, output="\n".join(_grouped(leaks)))
+    if not agents:
+        return Outcome(
+            Status.SKIP,
+            observed=observed,
+            expected=expected,
+            reason=f"no agent run pod ({AGENT_SELECTOR}) to examine{no_probe}",
+            command=command,
+        )
+    return passed(observed, expected, command=command, output="agent pods examined:\n" + "\n".join(agents))

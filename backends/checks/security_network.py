@@ -6,7 +6,7 @@ from __future__ import annotations
 from backends.checks.adapter_outcome import from_error, skipped
 from backends.checks.cluster_checks import NO_CLUSTER
 from backends.checks.github_checks import NO_GITHUB
-from backends.checks.probe_runs import ProbeFailed, paused_run
+from backends.checks.probe_runs import ProbeFailed, live_run
 from backends.checks.registry import CheckContext, Outcome, Scope, check, failed, passed
 from backends.errors import AdapterError
 from backends.results import Status
@@ -32,7 +32,7 @@ async def baseline(ctx: CheckContext) -> Outcome:
     )
     missing, lines = [], []
     try:
-        async with paused_run(ctx) as probe:
+        async with live_run(ctx) as probe:
             for namespace, wanted in ((prod, PRODUCTION_POLICIES), (probe.namespace, RUN_POLICIES)):
                 present = {p.name for p in await ctx.cluster.network_policies(namespace)}
                 lines.append(f"{namespace}: {', '.join(sorted(present)) or '(none)'}")

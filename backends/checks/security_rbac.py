@@ -6,7 +6,7 @@ from __future__ import annotations
 from backends.checks.adapter_outcome import from_error, skipped
 from backends.checks.cluster_checks import NO_CLUSTER
 from backends.checks.github_checks import NO_GITHUB
-from backends.checks.probe_runs import ProbeFailed, paused_run
+from backends.checks.probe_runs import ProbeFailed, live_run
 from backends.checks.rbac_matrix import PROD_ACCOUNT, PROD_PROFILE, RUN_ACCOUNT, RUN_PROFILE, Cell
 from backends.checks.registry import CheckContext, Outcome, Scope, check, failed, passed
 from backends.cluster_models import Subject
@@ -50,7 +50,7 @@ async def agent_matrix(ctx: CheckContext) -> Outcome:
     expected = "agents never get/list/watch/create secrets; the documented verbs are allowed"
     command = "SubjectAccessReview per account × resource × verb"
     try:
-        async with paused_run(ctx) as probe:
+        async with live_run(ctx) as probe:
             cells = await _ask(ctx, probe.namespace, RUN_ACCOUNT, RUN_PROFILE)
         cells += await _ask(ctx, _production(ctx), PROD_ACCOUNT, PROD_PROFILE)
     except ProbeFailed as err:
@@ -91,6 +91,11 @@ async def no_cluster_admin(ctx: CheckContext) -> Outcome:
         bindings = await ctx.cluster.cluster_role_bindings()
     except AdapterError as err:
         return from_error(err, command)
+    if not bindings:
+        # every cluster binds cluster-admin to someone: seeing none means the gate saw nothing
+        return Outcome(
+            Status.SKIP, reason="the gate sees no ClusterRoleBinding: nothing to examine", command=command
+        )
     admin = [b for b in bindings if b.role == "cluster-admin"]
     lines = [f"{b.name}: {', '.join(_who(s) for s in b.subjects)}" for b in admin]
     bad = [

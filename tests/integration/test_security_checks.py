@@ -1,5 +1,6 @@
 """The security checks on the sandbox, through the real adapters: on the healthy world every one
-passes; each security fault fails exactly the checks it names (and no other check of the gate).
+passes but the stock finding (the agent's tokens are literal env values, as on every real install);
+each security fault fails exactly the checks it names, on top of that finding, and no other check.
 
 Every world runs the gate's checks (not the scenarios) against its own sandbox; the worlds run side
 by side, one sandbox per fault, started once for the module.
@@ -21,6 +22,16 @@ from backends.signoff import pane_of
 SECURITY_IDS = {cid for cid, spec in REGISTRY.items() if pane_of(spec.area) == "security"}
 SECURITY_FAULTS = sorted(n for n, f in CATALOGUE.items() if set(f.breaks) & SECURITY_IDS)
 OK = {Status.PASS, Status.WARN}
+#: what the gate reports on a stock platform: the launcher sets the agent's tokens as literal env
+#: values (libs/go/k8s/joblauncher/launcher.go buildRunContainerEnv), for the owner to fix or waive
+STOCK_FINDINGS = {"sec.secret-env"}
+LAUNCHER = "libs/go/k8s/joblauncher/launcher.go"
+AGENT_TOKENS = (
+    "KODEX_MCP_BEARER_TOKEN",
+    "KODEX_OPENAI_API_KEY",
+    "KODEX_CONTEXT7_API_KEY",
+    "KODEX_GIT_BOT_TOKEN",
+)
 
 Outcome = tuple[dict[str, CheckResult], Verdict]
 
@@ -65,23 +76,44 @@ def test_the_relevant_faults_are_all_there() -> None:
         assert set(CATALOGUE[fault].breaks) & SECURITY_IDS <= set(REGISTRY), fault
 
 
-def test_healthy_sandbox_passes_every_security_check(outcomes: dict[str | None, Outcome]) -> None:
+def test_healthy_sandbox_passes_every_security_check_but_the_stock_finding(
+    outcomes: dict[str | None, Outcome],
+) -> None:
     results, verdict = outcomes[None]
     security = {r.check_id: r for r in results.values() if r.check_id in SECURITY_IDS}
     assert set(security) == SECURITY_IDS
     assert {
-        cid: (str(r.status), r.reason) for cid, r in security.items() if r.status is not Status.PASS
+        cid: (str(r.status), r.reason)
+        for cid, r in security.items()
+        if r.status is not Status.PASS and cid not in STOCK_FINDINGS
     } == {}
-    assert [r for r in verdict.reasons if r.startswith("check ")] == []
+    blocking = {r.split()[1].split("/", 1)[1] for r in verdict.reasons if r.startswith("check ")}
+    assert blocking == STOCK_FINDINGS
+
+
+def test_the_stock_finding_names_the_launcher_and_the_agent_tokens(
+    outcomes: dict[str | None, Outcome],
+) -> None:
+    results, _ = outcomes[None]
+    env = next(r for r in results.values() if r.check_id == "sec.secret-env")
+    assert env.status is Status.FAIL
+    assert LAUNCHER in env.reason and LAUNCHER in env.expected and "\n" not in env.reason
+    lines = env.output.splitlines()
+    for token in AGENT_TOKENS:
+        line = next(x for x in lines if f"[run] env {token} " in x)
+        # full-env runs' agent pods live in their run namespace, code-only runs' in the production one
+        assert "kodex-prod" in line and "codex-issue-" in line, line
 
 
 @pytest.mark.parametrize("fault", SECURITY_FAULTS)
 def test_fault_fails_exactly_its_checks(outcomes: dict[str | None, Outcome], fault: str) -> None:
     results, verdict = outcomes[fault]
     named = set(CATALOGUE[fault].breaks) & set(REGISTRY)
-    assert _failing(results) == named, {r.check_id: r.reason for r in results.values() if r.status not in OK}
+    assert _failing(results) == named | STOCK_FINDINGS, {
+        r.check_id: r.reason for r in results.values() if r.status not in OK
+    }
     blocking = {r.split()[1].split("/", 1)[1] for r in verdict.reasons if r.startswith("check ")}
-    assert blocking == named
+    assert blocking == named | STOCK_FINDINGS
     for result in results.values():
         if result.check_id in named:
             assert result.status is Status.FAIL, (result.check_id, result.status, result.reason)
@@ -109,3 +141,11 @@ def test_leak_findings_carry_kind_place_and_fingerprint_only(outcomes: dict[str 
         lines = result.output.splitlines()
         assert lines and all("sha256:" in line for line in lines), (fault, result.output)
         assert "secret(s) found" in result.reason
+
+
+def test_a_plain_platform_secret_is_reported_beside_the_stock_finding(
+    outcomes: dict[str | None, Outcome],
+) -> None:
+    results, _ = outcomes["cluster.secret-env-plain"]
+    env = next(r for r in results.values() if r.check_id == "sec.secret-env")
+    assert any("kodex-worker" in line and "KODEX_OPENAI_API_KEY" in line for line in env.output.splitlines())
