@@ -82,8 +82,8 @@ MIXED = [
 
 
 def scenario_events(fraction: float = 1.0) -> list[Event]:
-    """Scenario events recorded from a sandbox gate run with the `platform.revise-new-namespace` fault
-    (three scenarios fail); `fraction` keeps the first part, as the matrix looks mid-run."""
+    """Scenario events recorded from a sandbox gate run with two platform faults (three scenarios
+    fail; tests/ui/record_fixtures.py); `fraction` keeps the first part, as the matrix looks mid-run."""
     records = json.loads((Path(__file__).parent / "scenario_events.json").read_text())
     events = [event_from_record(kind, payload) for kind, payload in records]
     kept = [e for e in events if e is not None]

@@ -15,7 +15,7 @@ from tui.app import GateRoomApp
 from tui.panes.coverage import CoverageView
 from tui.panes.scenario_detail import ScenarioDetail
 
-FAILED = ("A1.128", "D2", "L-revise")  # what the recorded fault broke
+FAILED = ("A3", "D2", "L-revise")  # what the recorded faults broke
 REASONS = tuple(f"scenario {sid} FAIL" for sid in FAILED)
 
 
@@ -63,12 +63,12 @@ async def test_detail_shows_expected_against_actual_of_the_failed_step() -> None
     app = _app("detail", 1.0)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_gate(pilot)
-        await pilot.press("2", "f", "f")  # only the failures: A1.128, D2, L-revise
+        await pilot.press("2", "f", "f")  # only the failures: A3, D2, L-revise
         await pilot.press("down", "enter")
         screen = app.screen
         assert isinstance(screen, ScenarioDetail)
         text = "\n".join(str(w.render()) for w in screen.query("Static"))
-        assert "D2" in text and "expect_same_namespace" in text and "2 run(s) in namespace(s)" in text
+        assert "D2" in text and "expect_same_namespace" in text and "2 run(s) (plan, plan_revise)" in text
 
 
 async def test_coverage_view_lists_every_catalogue_label() -> None:

@@ -42,12 +42,22 @@ def _results(which: str) -> list[CheckResult]:
     return [CheckResult.from_payload(p) for p in RECORDED[which]]
 
 
+#: the healthy recording has the stock finding, which the owner waived
+STOCK = Waived(
+    "secrets/sec.secret-env",
+    "agent tokens are literal env values upstream (joblauncher/launcher.go); fix tracked",
+    "local:owner",
+)
+
+
 def _opener(name: str, which: str, *, waive: str = "") -> Callable[[], Awaitable[Gate]]:
     extra = (
         [Waived(waive, "accepted for the MVP: the deny-all policy ships in 0.21", "local:owner")]
         if waive
         else []
     )
+    if which == "healthy":
+        extra.append(STOCK)
     go = which == "healthy"
     directory = recorded_session(
         name, [*HEALTHY, *_results(which)], go=go, reasons=() if go else ("x",), extra=extra

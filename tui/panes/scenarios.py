@@ -104,7 +104,7 @@ class ScenariosPane(GatePane):
             f"{done}/{total}",
             str(proof) if proof else "",
             duration,
-            scenario.title,
+            Text(scenario.title),  # a plan's text is data: "[ai-model-*]" is not markup
         )
 
     def _rebuild(self) -> None:
@@ -131,6 +131,8 @@ class ScenariosPane(GatePane):
         self.query_one("#scenario-summary", Static).update(summary)
 
     def on_gate_event(self, event: Event) -> None:
+        if not self.query("#scenario-table"):
+            return  # composing or closing: load() and the next rebuild show the state
         if isinstance(event, (ScenarioStepChanged, ScenarioFinished)):
             scenario_id = event.scenario_id
             scenario = next((s for s in self._scenarios() if s.id == scenario_id), None)
