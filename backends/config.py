@@ -46,7 +46,8 @@ class ClusterSettings(_Strict):
 class GitHubSettings(_Strict):
     api_url: str = "https://api.github.com"
     token_env: str = "GATEROOM_GITHUB_TOKEN"
-    platform_repo: str = Field(default="codex-k8s/codex-k8s", pattern=r"^[\w.-]+/[\w.-]+$")
+    #: the repository the platform is installed from (owner/name): no default, installations differ
+    platform_repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
     project_repos: list[str] = Field(default_factory=list)
     timeout: float = Field(default=15.0, gt=0)
 

@@ -41,7 +41,7 @@ AGENT_KEYS = {
 class Timing:
     """Real seconds for the sandbox's compressed time (a 24h lease becomes a few seconds)."""
 
-    run_s: float = 0.6
+    run_s: float = 0.4
     #: long enough that a scenario's next stage finds the last one's namespace on a loaded machine
     ttl_s: float = 8.0
     sweep_every_s: float = 0.5

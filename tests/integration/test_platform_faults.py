@@ -129,4 +129,4 @@ def test_a_waiting_step_says_what_it_waits_for_where_and_how_long(
     assert lines, "the stalled postdeploy run showed no progress"
     assert any(line.startswith("waiting on ") and " left; last seen: " in line for line in lines), lines
     assert any("trigger_kind=postdeploy" in line and "phase=" in line for line in lines), lines
-    assert all(", run " in line for line in lines), lines  # the run the scenario last matched
+    assert any(", run " in line for line in lines), lines  # once a run matched, it is named

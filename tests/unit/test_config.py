@@ -71,8 +71,12 @@ def test_token_comes_from_the_environment_not_the_file(
             r"host name 'a' is used twice",
         ),
         (
-            '[[hosts]]\nname="a"\naddress="h"\n[github]\nproject_repos=["nope"]',
+            '[[hosts]]\nname="a"\naddress="h"\n[github]\nplatform_repo="o/p"\nproject_repos=["nope"]',
             r"github\.project_repos: 'nope' is not owner/name",
+        ),
+        (
+            '[[hosts]]\nname="a"\naddress="h"\n[github]\nproject_repos=["o/r"]',
+            r"github\.platform_repo: Field required",
         ),
         (
             '[[hosts]]\nname="a"\naddress="h"\n[thresholds]\nmin_cpus=0',
