@@ -6,6 +6,7 @@ The scenario events are a recording of a real sandbox gate run (see `scenario_ev
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widgets import DataTable
 
 from backends.plan.loader import load_plan
@@ -80,6 +81,11 @@ async def test_coverage_view_lists_every_catalogue_label() -> None:
         assert isinstance(screen, CoverageView)
         labels = {row.label for row in screen.rows}
         assert labels == set(load_plan(None).labels)
+        # "[ai-model-gpt-5.4]" is a label, shown as written (as markup it would render empty)
+        table = screen.query_one(DataTable)
+        shown = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        assert all(isinstance(cell, Text) for cell in shown)
+        assert "[ai-model-gpt-5.4]" in [cell.plain for cell in shown]
         assert all(row.status != "UNCOVERED" for row in screen.rows)
 
 

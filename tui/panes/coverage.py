@@ -48,7 +48,7 @@ class CoverageView(ModalScreen[None]):
         table.add_columns("Label", "Coverage", "Exercised by", "Planned in")
         for row in self.rows:
             table.add_row(
-                row.label,
+                Text(row.label),  # "[ai-model-gpt-5.4]" is a label, not markup
                 Text(row.status, style=STYLE[row.status]),
                 ", ".join(row.exercised_by) or "—",
                 ", ".join(row.declared_by) or "—",

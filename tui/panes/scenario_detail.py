@@ -25,7 +25,9 @@ def _steps_table(scenario: Scenario, state: ScenarioState | None) -> Table:
     for index, described in enumerate(rows):
         event = state.steps.get(index) if state else None
         status = event.status if event else "PENDING"
-        table.add_row(str(index + 1), status_text(status, 0), described, event.actual if event else "")
+        # steps and actual values quote labels, titles and comments: data, never markup
+        actual = Text(event.actual) if event else Text("")
+        table.add_row(str(index + 1), status_text(status, 0), Text(described), actual)
     return table
 
 
@@ -40,6 +42,9 @@ def _facts(scenario: Scenario, state: ScenarioState | None) -> Text:
         f"group {scenario.group} ({GROUPS[scenario.group]}) · {scenario.priority} · {scenario.mode}\n"
     )
     lines.append(f"expected: {scenario.expected or '—'}\n")
+    cited = sorted({step.source for step in scenario.steps if step.source})
+    if cited:
+        lines.append(f"relies on: {', '.join(path.rsplit('/', 1)[-1] for path in cited)}\n")
     if state:
         lines.append("status: ")
         lines.append_text(status_text(state.status, 0))
