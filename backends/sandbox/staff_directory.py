@@ -19,7 +19,8 @@ from backends.sandbox.staff_tokens import DEFAULT_TTL_S, StaffTokens
 register(
     "platform.gate-not-member",
     "platform",
-    "the gate's GitHub login is neither a platform admin nor a member of any project",
+    "the gate's GitHub login is neither a platform admin nor a project member: every trigger is refused",
+    # every run-based scenario and probe fails too (sender_not_allowed); the check names the cause
     ["platform.trigger-rights"],
 )
 register(
