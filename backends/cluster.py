@@ -10,6 +10,7 @@ here, at the source. The long-lived streams (namespace watch, pod log follow) li
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,6 +22,15 @@ from kubernetes_asyncio.config.config_exception import ConfigException
 
 from backends import cluster_streams
 from backends.cluster_errors import describe_failure
+from backends.cluster_forward import HostForward
+from backends.cluster_kubeconfig import (
+    KubeconfigProblem,
+    api_client,
+    certificate_expiry,
+    destination,
+    kubeconfig_client_cert,
+    parse,
+)
 from backends.cluster_models import (
     Access,
     ClusterRoleBinding,
@@ -46,6 +56,7 @@ from backends.cluster_models import (
 )
 from backends.config import ClusterSettings
 from backends.errors import AdapterError, ErrorKind
+from backends.host import HostAdapter
 from backends.leaks import Leak, Scan
 from backends.redact import Redactor
 
@@ -55,6 +66,8 @@ T = TypeVar("T")
 logging.getLogger("kubernetes_asyncio.client.rest").setLevel(logging.INFO)
 
 RETRIES = 1
+#: k3s writes its admin kubeconfig here, root's, mode 600
+K3S_YAML = "/etc/rancher/k3s/k3s.yaml"
 BACKOFF_S = 0.2
 #: a followed stream with no bytes for this long is reopened (from where it was); not a total limit
 STREAM_IDLE_S = 300.0
@@ -80,14 +93,21 @@ class ClusterAdapter:
         redactor: Redactor | None = None,
         *,
         stream_idle: float = STREAM_IDLE_S,
+        host: HostAdapter | None = None,
     ) -> None:
         self.settings = settings
         self.redactor = redactor
         self.stream_idle = stream_idle
+        #: the host whose SSH connection carries the API (`via_host`)
+        self.host = host
+        self.forward: HostForward | None = None
         self._api: client.ApiClient | None = None
         self._server = ""
         self._context = settings.context or ""
         self._lock = asyncio.Lock()
+        #: the client certificate's notAfter (None: no client certificate), to name a refusal
+        self._cert_expiry: dt.datetime | None = None
+        self._forward_listeners: list[Callable[[str], None]] = []
 
     # -- connection ----------------------------------------------------------------------------------
     @property
@@ -97,6 +117,19 @@ class ClusterAdapter:
     def describe(self) -> str:
         where = self._server or "(not connected)"
         return f"{where} (context {self._context})" if self._context else where
+
+    @property
+    def route(self) -> str:
+        """How the API is reached, for the operator: directly, or through a host's SSH connection."""
+        if self.settings.via_host is None:
+            return "direct"
+        source = (
+            f"k3s.yaml read over SSH from {self.settings.via_host}"
+            if self.settings.kubeconfig_on_host
+            else ""
+        )
+        via = f"SSH port forward over {self.settings.via_host}"
+        return f"{via}, {source}" if source else via
 
     def kubeconfig_path(self) -> Path:
         if self.settings.kubeconfig is not None:
@@ -133,25 +166,80 @@ class ClusterAdapter:
                 raise self._error(ErrorKind.LOCAL, f"no in-cluster service account: {exc}") from None
             self._context = self._context or "in-cluster"
             return client.ApiClient(configuration=cfg)
+        if self.settings.kubeconfig_on_host:
+            return await self._load_from_host()
         path = self.kubeconfig_path()
         if not path.is_file():
             raise self._error(ErrorKind.LOCAL, f"kubeconfig {path} not found")
+        cfg = client.Configuration()
         try:
             _, current = config.list_kube_config_contexts(str(path))
             self._context = self.settings.context or (current or {}).get("name", "")
-            return await config.new_client_from_config(
-                config_file=str(path), context=self.settings.context, persist_config=False
+            await config.load_kube_config(
+                config_file=str(path),
+                context=self.settings.context,
+                client_configuration=cfg,
+                persist_config=False,
             )
         except Exception as exc:  # a malformed file fails in yaml, in the loader, or on a missing key
             reason = _config_reason(exc)
             raise self._error(
                 ErrorKind.LOCAL, self.clean(f"kubeconfig {path} cannot be used: {reason}")
             ) from None
+        self._cert_expiry = certificate_expiry(
+            kubeconfig_client_cert(path.read_text(encoding="utf-8", errors="replace"), self.settings.context)
+        )
+        if self.settings.via_host is not None:
+            name, port = destination(str(cfg.host))
+            cfg.host = f"https://127.0.0.1:{await self._forward(name, port)}"
+            if not name.replace(".", "").isdigit() and ":" not in name:
+                cfg.tls_server_name = cfg.tls_server_name or name
+        return client.ApiClient(configuration=cfg)
+
+    def _via(self) -> HostAdapter:
+        if self.host is None:
+            raise self._error(ErrorKind.LOCAL, f"via_host {self.settings.via_host!r} has no SSH connection")
+        return self.host
+
+    def subscribe_forward(self, listener: Callable[[str], None]) -> None:
+        """Told, one line each, when the port forward drops and when it is re-made."""
+        self._forward_listeners.append(listener)
+        if self.forward is not None:
+            self.forward.subscribe(listener)
+
+    async def _forward(self, dest_host: str, dest_port: int) -> int:
+        if self.forward is None:
+            self.forward = HostForward(self._via(), dest_host, dest_port)
+            for listener in self._forward_listeners:
+                self.forward.subscribe(listener)
+        return await self.forward.start()
+
+    async def _load_from_host(self) -> client.ApiClient:
+        """k3s.yaml over SSH with sudo: parsed in memory, its secrets redacted from here on."""
+        host = self._via()
+        result = await host.run(f"sudo -n cat {K3S_YAML}", raw=True)
+        if not result.ok:
+            why = (result.stderr.strip().splitlines() or [f"exit status {result.exit_status}"])[0]
+            raise self._error(ErrorKind.LOCAL, self.clean(f"cannot read {K3S_YAML} on {host.name}: {why}"))
+        try:
+            creds = parse(result.stdout, self.settings.context)
+        except KubeconfigProblem as exc:
+            raise self._error(ErrorKind.LOCAL, f"{K3S_YAML} on {host.name} cannot be used: {exc}") from None
+        if self.redactor is not None:
+            for secret in creds.secrets():
+                self.redactor.add_secret(secret)
+        self._context = creds.context
+        self._cert_expiry = certificate_expiry(creds.cert)
+        port = await self._forward(*destination(creds.server))
+        return api_client(creds, f"https://127.0.0.1:{port}")
 
     async def aclose(self) -> None:
         api, self._api = self._api, None
         if api is not None:
             await api.close()
+        forward, self.forward = self.forward, None
+        if forward is not None:
+            await forward.aclose()
 
     @property
     def api(self) -> client.ApiClient:
@@ -170,18 +258,27 @@ class ClusterAdapter:
         """Any failure of a call to the API server as one typed line."""
         if isinstance(exc, AdapterError):
             return exc
-        kind, message = describe_failure(exc, server=self._server, timeout=self.settings.timeout)
+        kind, message = describe_failure(
+            exc, server=self._server, timeout=self.settings.timeout, client_cert_expiry=self._cert_expiry
+        )
         return self._error(kind, self.clean(f"{what}: {message}"))
 
     async def call(self, what: str, fn: Callable[[], Awaitable[T]], *, retry: bool = True) -> T:
         attempts = 1 + (RETRIES if retry else 0)
         for attempt in range(1, attempts + 1):
             try:
+                if self.forward is not None:
+                    await self.forward.ready(self.settings.timeout)
                 async with asyncio.timeout(self.settings.timeout):
                     return await fn()
             except Exception as exc:
                 err = self.translate(exc, what)
-                if attempt < attempts and err.transient:
+                # through a forward, a refused or dropped connection is the SSH link being re-made
+                forwarded = self.forward is not None and err.kind in {
+                    ErrorKind.UNREACHABLE,
+                    ErrorKind.DROPPED,
+                }
+                if attempt < attempts and (err.transient or forwarded):
                     await asyncio.sleep(BACKOFF_S * attempt)
                     continue
                 raise err from None

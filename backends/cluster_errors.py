@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import aiohttp
 from kubernetes_asyncio.client.exceptions import ApiException
 
+from backends.cluster_tls import describe_tls, expired_line
 from backends.errors import ErrorKind
 
 _STATUS_KINDS = {
@@ -30,11 +32,19 @@ def _status_message(exc: ApiException) -> str:
     return str(exc.reason or "no reason given")
 
 
-def describe_failure(exc: BaseException, *, server: str, timeout: float) -> tuple[ErrorKind, str]:
+def describe_failure(
+    exc: BaseException, *, server: str, timeout: float, client_cert_expiry: dt.datetime | None = None
+) -> tuple[ErrorKind, str]:
     if isinstance(exc, ApiException):
         status = exc.status or 0
         kind = _STATUS_KINDS.get(status) or (ErrorKind.SERVER if status >= 500 else ErrorKind.BAD_RESPONSE)
+        if status == 401 and client_cert_expiry is not None:
+            refused = expired_line(client_cert_expiry) or "the API server refused the client certificate"
+            return kind, f"{refused} (HTTP 401)"
         return kind, f"{_status_message(exc)} (HTTP {status})"
+    tls = describe_tls(exc, client_cert_expiry)
+    if tls is not None:
+        return tls
     if isinstance(exc, TimeoutError):
         return ErrorKind.TIMEOUT, f"no answer within {timeout:g}s"
     if isinstance(exc, aiohttp.ClientConnectorError):

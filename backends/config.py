@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -35,12 +35,28 @@ class HostSettings(_Strict):
     journal_units: list[str] = Field(default_factory=list)
 
 
+#: `kubeconfig = "host:"`: k3s's own kubeconfig, read over SSH from the `via_host` host (in memory only)
+KUBECONFIG_ON_HOST = "host:"
+
+
 class ClusterSettings(_Strict):
-    kubeconfig: Path | None = None
+    kubeconfig: Literal["host:"] | Path | None = None
+    #: reach the API through a local port forward over this host's SSH connection
+    via_host: str | None = None
     context: str | None = None
     in_cluster: bool = False
     timeout: float = Field(default=10.0, gt=0)
     production_namespace: str = "kodex-prod"
+
+    @property
+    def kubeconfig_on_host(self) -> bool:
+        return self.kubeconfig == KUBECONFIG_ON_HOST
+
+    @model_validator(mode="after")
+    def _host_kubeconfig(self) -> ClusterSettings:
+        if self.kubeconfig_on_host and self.via_host is None:
+            raise ValueError('kubeconfig = "host:" needs via_host (the host whose k3s.yaml to read)')
+        return self
 
 
 class GitHubSettings(_Strict):
@@ -155,6 +171,8 @@ class Settings(_Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"host name {dupes[0]!r} is used twice")
+        if self.cluster is not None and self.cluster.via_host not in (None, *names):
+            raise ValueError(f"cluster.via_host names host {self.cluster.via_host!r}, which is not in hosts")
         unknown = [f.host for f in self.logs.files if f.host is not None and f.host not in names]
         if unknown:
             raise ValueError(f"logs.files names host {unknown[0]!r}, which is not in hosts")
@@ -175,7 +193,7 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     """Relative paths in the file are relative to the file, not to wherever gateroom was started."""
 
     def fix(value: Any) -> Any:
-        if isinstance(value, str) and value:
+        if isinstance(value, str) and value and value != KUBECONFIG_ON_HOST:
             p = Path(os.path.expanduser(value))
             return str(p if p.is_absolute() else base / p)
         return value

@@ -19,7 +19,7 @@ from backends.checks.registry import CheckContext, CheckSpec, Outcome, Scope, se
 from backends.cluster import ClusterAdapter
 from backends.config import HostSettings, Settings
 from backends.envfile import parse_env
-from backends.errors import AdapterError, GateError
+from backends.errors import AdapterError, ErrorKind, GateError
 from backends.events import CheckFinished, CheckStarted, EventBus, Progress, RunFinished, VerdictChanged
 from backends.github import GitHubAdapter
 from backends.host import HostAdapter
@@ -36,6 +36,8 @@ from backends.session import Session
 from backends.verdict import compute_verdict
 
 SSH_CHECK = "host.ssh"
+#: a cluster that fails to connect for one of these was never reached (headless exits 2)
+_NOT_REACHED = {ErrorKind.TLS, ErrorKind.UNREACHABLE, ErrorKind.AUTH, ErrorKind.LOCAL}
 
 
 @dataclass(frozen=True)
@@ -73,13 +75,23 @@ class Engine:
             if settings.github is not None
             else None
         )
-        self.cluster = ClusterAdapter(settings.cluster, redactor) if settings.cluster is not None else None
+        self.cluster = (
+            ClusterAdapter(
+                settings.cluster,
+                redactor,
+                host=self.hosts.get(settings.cluster.via_host) if settings.cluster.via_host else None,
+            )
+            if settings.cluster is not None
+            else None
+        )
         self.platform = (
             PlatformAdapter(settings.platform, redactor, token=platform_token)
             if settings.platform is not None
             else None
         )
         self.scenarios: ScenarioRunner | None = None
+        #: why the cluster could not be reached at all, once a connect has failed that way
+        self.cluster_unreached: AdapterError | None = None
         if self.github is not None and self.cluster is not None and settings.github is not None:
             world = GateWorld(self.github, self.cluster, settings.github, redactor, platform=self.platform)
             self.scenarios = ScenarioRunner(plan, world, bus, session.state, scale=settings.timing.scale)
@@ -256,7 +268,11 @@ class Engine:
         try:
             await adapter.connect()
         except AdapterError as err:
+            if adapter is self.cluster and err.kind in _NOT_REACHED:
+                self.cluster_unreached = err
             return str(err)
+        if adapter is self.cluster:
+            self.cluster_unreached = None
         return ""
 
     async def _global_checks(self, only: set[str] | None, rerun: bool) -> None:
@@ -351,18 +367,22 @@ class Engine:
 
     def connection_errors(self) -> list[str]:
         """One line per target that could not be reached at all (headless exits 2 on these)."""
-        return [
+        lines = [
             f"{r.target}: {r.reason}"
             for r in self.session.state.checks.values()
             if r.check_id == SSH_CHECK and r.status is Status.ERROR
         ]
+        if self.cluster_unreached is not None:
+            lines.append(str(self.cluster_unreached))
+        return lines
 
     async def aclose(self) -> None:
+        if self.cluster is not None:
+            # first: its port forward would otherwise re-make the host connection closed under it
+            await asyncio.gather(self.cluster.aclose(), return_exceptions=True)
         closing = [h.close() for h in self.hosts.values()]
         if self.github is not None:
             closing.append(self.github.aclose())
-        if self.cluster is not None:
-            closing.append(self.cluster.aclose())
         if self.platform is not None:
             closing.append(self.platform.aclose())
         await asyncio.gather(*closing, return_exceptions=True)

@@ -34,6 +34,7 @@ class ErrorKind(StrEnum):
     DROPPED = "dropped"  # connection lost mid-call
     BAD_RESPONSE = "bad-response"  # the peer answered something we cannot read
     LOCAL = "local"  # a local file (key, kubeconfig) is missing or unreadable
+    TLS = "tls"  # the server's certificate is not the one the configuration trusts
 
 
 class AdapterError(GateError):

@@ -86,14 +86,18 @@ async def open_gate(
 
 
 async def open_demo_gate(
-    session_dir: Path | None = None, faults: Iterable[str] = (), *, locale: str = "ru"
+    session_dir: Path | None = None,
+    faults: Iterable[str] = (),
+    *,
+    locale: str = "ru",
+    via_host: bool = False,
 ) -> Gate:
     world = SandboxWorld.create(faults, locale=locale)
     await world.start()
     try:
         secrets = world.secret_values.values()
         gate = await open_gate(
-            world.settings(),
+            world.settings(via_host=via_host),
             session_dir,
             world=world,
             secrets=secrets,

@@ -276,6 +276,29 @@ class HostAdapter:
         finally:
             proc.close()
 
+    async def forward_local_port(
+        self, dest_host: str, dest_port: int, listen_port: int = 0
+    ) -> tuple[asyncssh.SSHListener, asyncssh.SSHClientConnection]:
+        """`ssh -L 127.0.0.1:listen_port:dest_host:dest_port` over this host's connection; the
+        connection is returned so the caller can notice when it goes (and the forward with it)."""
+        await self.connect()
+        conn = self._conn
+        assert conn is not None
+        try:
+            listener = await conn.forward_local_port("127.0.0.1", listen_port, dest_host, dest_port)
+        except (*_STREAM_DROPS, asyncssh.ChannelOpenError) as exc:
+            self._forget(conn)
+            raise self._error(ErrorKind.DROPPED, f"SSH connection dropped ({type(exc).__name__})") from None
+        except OSError as exc:
+            raise self._error(
+                ErrorKind.LOCAL, f"cannot listen on 127.0.0.1:{listen_port}: {exc.strerror or exc}"
+            ) from None
+        return listener, conn
+
+    def forget(self, conn: asyncssh.SSHClientConnection) -> None:
+        """A connection found dead by someone else (a port forward): the next call makes a new one."""
+        self._forget(conn)
+
     def _forget(self, conn: asyncssh.SSHClientConnection) -> None:
         """Drop a dead connection, unless another caller already replaced it."""
         if self._conn is conn:

@@ -13,6 +13,7 @@ _CONFIG_KINDS = {
     ErrorKind.NOT_FOUND,
     ErrorKind.LOCAL,
     ErrorKind.HOST_KEY,
+    ErrorKind.TLS,
 }
 
 

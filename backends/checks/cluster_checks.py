@@ -19,7 +19,8 @@ async def api(ctx: CheckContext) -> Outcome:
         version = await ctx.cluster.version()
     except AdapterError as err:
         return from_error(err, "load kubeconfig; GET /version")
-    return passed(version, "the API answers", command="GET /version")
+    route = str(getattr(ctx.cluster, "route", "direct"))
+    return passed(version, f"the API answers ({route})", command="GET /version")
 
 
 @check("cluster.nodes", area="cluster", title="Nodes Ready", scope=Scope.GLOBAL)

@@ -32,6 +32,10 @@ def log_sources(
             sources.append(FileSource(spec.path))
         elif spec.host in hosts:
             sources.append(FileSource(spec.path, host=hosts[spec.host]))
+    if cluster is not None and settings.cluster is not None and settings.cluster.via_host is not None:
+        from backends.logs.forward import ForwardGapSource
+
+        sources.append(ForwardGapSource(cluster, settings.cluster.via_host))
     if cluster is not None:
         from backends.logs.pods import PodLogSource
 

@@ -1,9 +1,11 @@
-"""The sandbox Kubernetes API server: the subset Gate Room reads, over HTTP on 127.0.0.1.
+"""The sandbox Kubernetes API server: the subset Gate Room reads, as k3s serves it on 127.0.0.1.
 
-Real paths, real JSON shapes (what kubernetes_asyncio's models deserialize), bearer tokens, RBAC
-on every read, `watch=true` streams with resourceVersion resumption, and pod logs with
-follow/sinceTime/timestamps/tailLines. Faults switch single behaviours off, the way a sick API
-server would show them.
+HTTPS with the sandbox's own CA; users authenticate with client certificates (CN = user, O =
+groups) or bearer tokens, and may impersonate others as RBAC allows (`kubectl auth can-i --as`).
+Discovery, server-side printing (Tables) and real JSON shapes, so kubectl and kubernetes_asyncio both
+work against it. RBAC on every read, `watch=true` streams with resourceVersion resumption, and pod
+logs with follow/sinceTime/timestamps/tailLines. Faults switch single behaviours off, the way a sick
+API server (or a wrong certificate) would show them.
 """
 
 from __future__ import annotations
@@ -12,17 +14,28 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
-from dataclasses import dataclass
+import ssl
 from pathlib import Path
 from typing import Any
 
-import yaml
 from aiohttp import web
 
+from backends.pem_memory import pem_paths
+from backends.sandbox import kube_discovery as discovery
 from backends.sandbox.faults import FaultSet, register
+from backends.sandbox.kube_discovery import RESOURCES, Resource
+from backends.sandbox.kube_kubeconfig import kubeconfig
+from backends.sandbox.kube_pki import (
+    Authority,
+    Pem,
+    client_certificate,
+    new_authority,
+    server_certificate,
+)
 from backends.sandbox.kube_seed import OPERATOR_USER
 from backends.sandbox.kube_selectors import matches, parse_selector
 from backends.sandbox.kube_state import TERMINAL_PHASES, Gone, KubeState, LogLine, WatchEvent
+from backends.sandbox.kube_tables import table, wants_table
 
 register(
     "cluster.api-500",
@@ -33,7 +46,31 @@ register(
 register(
     "cluster.token-expired",
     "cluster",
-    "the kubeconfig's token is refused (401 Unauthorized)",
+    "bearer tokens are refused (401 Unauthorized): the kubeconfig's token user, not its certificate",
+    [],
+)
+register(
+    "cluster.client-cert-expired",
+    "cluster",
+    "the kubeconfig's client certificate has expired (the API server refuses it)",
+    ["cluster.api", "cluster.nodes"],
+)
+register(
+    "cluster.client-cert-refused",
+    "cluster",
+    "the kubeconfig's client certificate is signed by a CA the API server does not trust",
+    ["cluster.api", "cluster.nodes"],
+)
+register(
+    "cluster.wrong-ca",
+    "cluster",
+    "the kubeconfig's certificate-authority-data is not the CA that signed the API server",
+    ["cluster.api", "cluster.nodes"],
+)
+register(
+    "cluster.server-cert-name",
+    "cluster",
+    "the API server's certificate is for another name (not 127.0.0.1)",
     ["cluster.api", "cluster.nodes"],
 )
 register(
@@ -62,37 +99,13 @@ VERSION = {
     "platform": "linux/amd64",
 }
 USER = web.RequestKey("user", str)
+GROUPS = web.RequestKey("groups", tuple[str, ...])
+#: the k3s admin that /etc/rancher/k3s/k3s.yaml authenticates as
+K3S_ADMIN = ("system:admin", ("system:masters",))
+#: the address k3s writes into k3s.yaml; a forward over SSH reaches it
+K3S_SERVER = "https://127.0.0.1:6443"
 #: lines a followed log sends before the drop fault cuts it
 DROP_AFTER = 3
-
-
-@dataclass(frozen=True)
-class Resource:
-    group: str
-    kind: str
-    namespaced: bool
-
-    @property
-    def api_version(self) -> str:
-        return f"{self.group}/v1" if self.group else "v1"
-
-
-RESOURCES = {
-    "namespaces": Resource("", "Namespace", False),
-    "nodes": Resource("", "Node", False),
-    "pods": Resource("", "Pod", True),
-    "events": Resource("", "Event", True),
-    "configmaps": Resource("", "ConfigMap", True),
-    "serviceaccounts": Resource("", "ServiceAccount", True),
-    "deployments": Resource("apps", "Deployment", True),
-    "statefulsets": Resource("apps", "StatefulSet", True),
-    "jobs": Resource("batch", "Job", True),
-    "networkpolicies": Resource("networking.k8s.io", "NetworkPolicy", True),
-    "clusterroles": Resource("rbac.authorization.k8s.io", "ClusterRole", False),
-    "clusterrolebindings": Resource("rbac.authorization.k8s.io", "ClusterRoleBinding", False),
-    "roles": Resource("rbac.authorization.k8s.io", "Role", True),
-    "rolebindings": Resource("rbac.authorization.k8s.io", "RoleBinding", True),
-}
 _REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 410: "Expired"}
 
 
@@ -133,6 +146,24 @@ def _truthy(value: str | None) -> bool:
     return value in ("true", "1", "True")
 
 
+def _peer_identity(request: web.Request) -> tuple[str, tuple[str, ...]] | None:
+    """CN and O of a client certificate the TLS layer has already verified against the client CA."""
+    cert = request.transport.get_extra_info("peercert") if request.transport is not None else None
+    if not cert:
+        return None
+    attrs = [pair for rdn in cert.get("subject", ()) for pair in rdn]
+    names = [v for k, v in attrs if k == "commonName"]
+    groups = tuple(v for k, v in attrs if k == "organizationName")
+    return (names[0], groups) if names else None
+
+
+def _service_account_groups(user: str) -> tuple[str, ...]:
+    parts = user.split(":")
+    if len(parts) == 4 and parts[:2] == ["system", "serviceaccount"]:
+        return ("system:serviceaccounts", f"system:serviceaccounts:{parts[2]}")
+    return ()
+
+
 class SandboxKubeApi:
     def __init__(self, state: KubeState, faults: FaultSet, *, slow_s: float = 30.0) -> None:
         self.state = state
@@ -140,10 +171,31 @@ class SandboxKubeApi:
         self.slow_s = slow_s  # the api-slow fault's delay: longer than any client timeout in use
         self.port = 0
         self._runner: web.AppRunner | None = None
+        self.server_ca = new_authority("k3s-server-ca")
+        self.client_ca = new_authority("k3s-client-ca")
+        #: signs what the faults make untrustworthy: a foreign CA, a foreign client certificate
+        self._stranger = new_authority("k3s-server-ca")
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"https://127.0.0.1:{self.port}"
+
+    def _tls(self) -> ssl.SSLContext:
+        if self.faults.active("cluster.server-cert-name"):
+            served = server_certificate(self.server_ca, names=("kubernetes.other.test",), ips=("10.43.0.1",))
+        else:
+            served = server_certificate(self.server_ca)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        with pem_paths(served.cert, served.key) as (cert, key):
+            ctx.load_cert_chain(cert, key)
+        ctx.load_verify_locations(cadata=self.client_ca.cert_pem.decode())
+        # a client certificate is optional (tokens are fine) but, when sent, must be the client CA's
+        ctx.verify_mode = ssl.CERT_OPTIONAL
+        # k3s refuses a bad client certificate with a 401 after the handshake; Python's ssl can only
+        # refuse it in the handshake, and under TLS 1.3 the client would see that as a bare disconnect.
+        # TLS 1.2 delivers the refusal as an alert the client can name.
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        return ctx
 
     async def start(self) -> None:
         app = web.Application(middlewares=[self._guard])
@@ -153,7 +205,7 @@ class SandboxKubeApi:
         # Handlers stop with the client: a dropped watch or log follow must not linger server-side.
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self._tls())
         await site.start()
         self.port = int(self._runner.addresses[0][1])
 
@@ -162,37 +214,94 @@ class SandboxKubeApi:
             await self._runner.cleanup()
             self._runner = None
 
+    # -- kubeconfigs ---------------------------------------------------------------------------------
+    def client_pem(self, user: str, groups: tuple[str, ...] = ()) -> Pem:
+        """A client certificate for `user`, as the faults would have it."""
+        refused = self.faults.active("cluster.client-cert-refused")
+        return client_certificate(
+            self._stranger if refused else self.client_ca,
+            user,
+            groups,
+            expired=self.faults.active("cluster.client-cert-expired"),
+        )
+
+    def _ca_for_clients(self) -> Authority:
+        return self._stranger if self.faults.active("cluster.wrong-ca") else self.server_ca
+
+    def kubeconfig_text(
+        self,
+        *,
+        context: str = "default",
+        user: str = OPERATOR_USER,
+        groups: tuple[str, ...] = (),
+        server: str | None = None,
+        with_token: bool = True,
+    ) -> str:
+        return kubeconfig(
+            server or self.url,
+            self._ca_for_clients().cert_pem,
+            self.client_pem(user, groups),
+            name=context,
+            token=self.state.token_for(user) if with_token and user in self.state.tokens.values() else None,
+        )
+
+    def k3s_yaml(self) -> str:
+        """What /etc/rancher/k3s/k3s.yaml holds on the VPS: the admin's certificate, k3s's address."""
+        user, groups = K3S_ADMIN
+        return self.kubeconfig_text(user=user, groups=groups, server=K3S_SERVER, with_token=False)
+
     def write_kubeconfig(self, path: Path | str, context: str = "sandbox", user: str = OPERATOR_USER) -> Path:
-        config = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "sandbox", "cluster": {"server": self.url}}],
-            "users": [{"name": user, "user": {"token": self.state.token_for(user)}}],
-            "contexts": [{"name": context, "context": {"cluster": "sandbox", "user": user}}],
-            "current-context": context,
-        }
         path = Path(path)
-        path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        path.write_text(self.kubeconfig_text(context=context, user=user), encoding="utf-8")
         path.chmod(0o600)
         return path
 
     # -- faults and authentication, before any handler --------------------------------------------
+    def _authenticate(self, request: web.Request) -> tuple[str, tuple[str, ...]] | None:
+        peer = _peer_identity(request)
+        if peer is not None:
+            return peer
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer ") or self.faults.active("cluster.token-expired"):
+            return None
+        user = self.state.tokens.get(header.removeprefix("Bearer ").strip())
+        return (user, ()) if user is not None else None
+
+    def _impersonate(
+        self, request: web.Request, user: str, groups: tuple[str, ...]
+    ) -> tuple[str, tuple[str, ...]]:
+        """`Impersonate-User` / `Impersonate-Group`, allowed only to whom RBAC grants `impersonate`."""
+        target = request.headers.get("Impersonate-User")
+        if not target:
+            return user, groups
+        parts = target.split(":")
+        if len(parts) == 4 and parts[:2] == ["system", "serviceaccount"]:
+            resource, namespace, name = "serviceaccounts", parts[2], parts[3]
+        else:
+            resource, namespace, name = "users", "", target
+        if not self.state.decide(
+            user, "impersonate", resource, namespace, "", [*groups, "system:authenticated"]
+        )[0]:
+            raise ApiFailure(
+                403,
+                f'{resource} "{name}" is forbidden: User "{user}" cannot impersonate resource "{resource}"',
+            )
+        extra = tuple(request.headers.getall("Impersonate-Group", []))
+        return target, (*_service_account_groups(target), *extra)
+
     @web.middleware
     async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if self.faults.active("cluster.api-slow"):
             await asyncio.sleep(self.slow_s)
         if self.faults.active("cluster.api-500"):
             return _fail(500, "Internal error occurred: etcdserver: request timed out")
-        header = request.headers.get("Authorization", "")
-        user = (
-            self.state.tokens.get(header.removeprefix("Bearer ").strip())
-            if header.startswith("Bearer ")
-            else None
-        )
-        if user is None or self.faults.active("cluster.token-expired"):
+        who = self._authenticate(request)
+        if who is None:
             return _fail(401, "Unauthorized")
-        request[USER] = user
         try:
+            user, groups = self._impersonate(request, *who)
+            request[USER] = user
+            request[GROUPS] = (*groups, "system:authenticated")
             response: web.StreamResponse = await handler(request)
             return response
         except ApiFailure as failure:
@@ -201,9 +310,25 @@ class SandboxKubeApi:
     async def _version(self, request: web.Request) -> web.Response:
         return web.json_response(VERSION)
 
+    def _discovery(self, parts: list[str]) -> web.Response | None:
+        doc: dict[str, Any] | None = None
+        if parts == ["api"]:
+            doc = discovery.api_versions(f"127.0.0.1:{self.port}")
+        elif parts == ["api", "v1"]:
+            doc = discovery.resource_list("")
+        elif parts == ["apis"]:
+            doc = discovery.api_group_list()
+        elif len(parts) == 2 and parts[0] == "apis" and parts[1] in discovery.GROUPS:
+            doc = discovery.api_group(parts[1])
+        elif len(parts) == 3 and parts[0] == "apis" and parts[2] == "v1":
+            doc = discovery.resource_list(parts[1])
+        return web.json_response(doc) if doc is not None else None
+
     # -- routing -------------------------------------------------------------------------------------
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         parts = [p for p in request.match_info["path"].split("/") if p]
+        if request.method == "GET" and (found := self._discovery(parts)) is not None:
+            return found
         if parts[:2] == ["api", "v1"]:
             group, rest = "", parts[2:]
         elif len(parts) >= 3 and parts[0] == "apis" and parts[2] == "v1":
@@ -228,7 +353,7 @@ class SandboxKubeApi:
             return await self._log(request, namespace, name)
         if name:
             self._authorize(request, "get", plural, namespace, group)
-            return self._get(plural, res, namespace, name)
+            return self._get(request, plural, namespace, name)
         if _truthy(request.query.get("watch")):
             self._authorize(request, "watch", plural, namespace, group)
             return await self._watch(request, plural, namespace or None)
@@ -236,8 +361,8 @@ class SandboxKubeApi:
         return self._list(request, plural, res, namespace or None)
 
     def _authorize(self, request: web.Request, verb: str, resource: str, namespace: str, group: str) -> None:
-        user = request[USER]
-        if self.state.decide(user, verb, resource, namespace, group)[0]:
+        user, groups = request[USER], request.get(GROUPS, ())
+        if self.state.decide(user, verb, resource, namespace, group, groups)[0]:
             return
         base, _, sub = resource.partition("/")
         what = f'resource "{base}"' + (f' in API group "{group}"') + (f' subresource "{sub}"' if sub else "")
@@ -253,10 +378,12 @@ class SandboxKubeApi:
                     cond.update(status="False", reason="KubeletNotReady", message="PLEG is not healthy")
         return obj
 
-    def _get(self, plural: str, res: Resource, namespace: str, name: str) -> web.Response:
+    def _get(self, request: web.Request, plural: str, namespace: str, name: str) -> web.Response:
         obj = self.state.get(plural, namespace, name)
         if obj is None:
             raise ApiFailure(404, f'{plural} "{name}" not found')
+        if wants_table(request.headers.get("Accept", "")):
+            return web.json_response(table(plural, [self._view(plural, obj)], self.state.resource_version))
         return web.json_response(self._view(plural, obj))
 
     def _list(self, request: web.Request, plural: str, res: Resource, namespace: str | None) -> web.Response:
@@ -266,6 +393,8 @@ class SandboxKubeApi:
             for o in self.state.objects(plural, namespace)
             if matches(selector, o["metadata"].get("labels") or {})
         ]
+        if wants_table(request.headers.get("Accept", "")):
+            return web.json_response(table(plural, items, self.state.resource_version))
         return web.json_response(
             {
                 "kind": f"{res.kind}List",
@@ -385,7 +514,8 @@ class SandboxKubeApi:
             self._authorize(request, "create", plural, "", "authorization.k8s.io")
             user, groups = spec.get("user", ""), spec.get("groups") or []
         else:
-            user, groups = request[USER], []
+            own: tuple[str, ...] = request.get(GROUPS, ())
+            user, groups = request[USER], list(own)
         attrs = spec.get("resourceAttributes") or {}
         resource = attrs.get("resource", "")
         if attrs.get("subresource"):

@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncssh
 
 from backends.sandbox.faults import FaultSet
+from backends.sandbox.vps_forward import K3S_API, ApiPipe
 from backends.sandbox.vps_journal import Journal, parse_journalctl, serve_journalctl
 from backends.sandbox.vps_model import VpsFacts, answer
 
@@ -48,6 +49,8 @@ class SandboxVps:
         self._server: asyncssh.SSHAcceptor | None = None
         self._connections: list[asyncssh.SSHServerConnection] = []
         self.endpoint: VpsEndpoint | None = None
+        #: where the sandbox Kubernetes API really listens; forwards to 127.0.0.1:6443 land there
+        self.kube_api_port = 0
 
     def _keys(self) -> tuple[asyncssh.SSHKey, Path, Path]:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -98,6 +101,15 @@ class SandboxVps:
 
             def connection_lost(self, exc: Exception | None) -> None:
                 pass
+
+            def connection_requested(
+                self, dest_host: str, dest_port: int, orig_host: str, orig_port: int
+            ) -> ApiPipe:
+                if (dest_host, dest_port) != K3S_API or not vps.kube_api_port:
+                    raise asyncssh.ChannelOpenError(
+                        asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED, f"{dest_host}:{dest_port}: not permitted"
+                    )
+                return ApiPipe(vps.kube_api_port)
 
         return Server()
 

@@ -355,6 +355,16 @@ def _cat(facts: VpsFacts, argv: list[str]) -> Reply:
     return Reply(f.content)
 
 
+@command(r"sudo -n cat \S+")
+def _sudo_cat(facts: VpsFacts, argv: list[str]) -> Reply:
+    """What the operator may read as root: only with sudo rights (bootstrap puts them in sudo)."""
+    user = facts.users.get(facts.login_user)
+    if user is None or "sudo" not in user.groups:
+        return Reply(stderr="sudo: a password is required\n", status=1)
+    f = facts.files.get(argv[-1])
+    return Reply(f.content) if f is not None else _no_such("cat", argv[-1])
+
+
 @command(r"stat -c %a \S+")
 def _stat_mode(facts: VpsFacts, argv: list[str]) -> Reply:
     path = argv[-1]

@@ -21,6 +21,7 @@ from backends.sandbox.staff_api import SandboxStaffApi
 from backends.sandbox.staff_state import StaffState
 from backends.sandbox.vps import SandboxVps
 from backends.sandbox.vps_model import ENV_FILE_PATH
+from backends.sandbox.vps_model import KUBECONFIG as K3S_YAML
 
 HOST_NAME = "sandbox-vps"
 PLATFORM_REPO = "codex-k8s/codex-k8s"
@@ -78,6 +79,9 @@ class SandboxWorld:
         self.kube_api = SandboxKubeApi(self.kube_state, self.faults)
         await self.kube_api.start()
         self.kubeconfig = self.kube_api.write_kubeconfig(self.workdir / "kubeconfig", context=KUBE_CONTEXT)
+        # the VPS's own view of k3s: its admin kubeconfig, and its API on 127.0.0.1:6443 via SSH forwards
+        self.vps.kube_api_port = self.kube_api.port
+        self.vps.facts.files[K3S_YAML].content = self.kube_api.k3s_yaml()
         for token in self.kube_state.tokens:
             self.secret_values[f"kube-token-{len(self.secret_values)}"] = token
 
@@ -134,7 +138,9 @@ class SandboxWorld:
         if self.vps is not None:
             await self.vps.stop()
 
-    def settings_dict(self) -> dict[str, object]:
+    def settings_dict(self, *, via_host: bool = False) -> dict[str, object]:
+        """`via_host`: the cluster as a real VPS allows it, k3s.yaml over SSH and the API through a
+        port forward over the host's connection (no direct route to the API is configured)."""
         assert self.vps is not None and self.vps.endpoint is not None
         ep = self.vps.endpoint
         return {
@@ -152,7 +158,11 @@ class SandboxWorld:
                     "journal_units": ["k3s", "ssh", "kodex-image-prune"],
                 }
             ],
-            "cluster": {"kubeconfig": str(self.kubeconfig), "context": KUBE_CONTEXT, "timeout": 5.0},
+            "cluster": (
+                {"kubeconfig": "host:", "via_host": HOST_NAME, "timeout": 5.0}
+                if via_host
+                else {"kubeconfig": str(self.kubeconfig), "context": KUBE_CONTEXT, "timeout": 5.0}
+            ),
             "github": {
                 "api_url": self.github_api.url if self.github_api else "",
                 "token_env": TOKEN_ENV,
@@ -168,8 +178,8 @@ class SandboxWorld:
             "timing": {"scale": SANDBOX_TIME_SCALE},
         }
 
-    def settings(self) -> Settings:
-        return settings_from_dict(self.settings_dict())
+    def settings(self, *, via_host: bool = False) -> Settings:
+        return settings_from_dict(self.settings_dict(via_host=via_host))
 
     def endpoints(self) -> list[str]:
         """Where each server listens, for `--verbose` (point ssh, kubectl or curl at them)."""

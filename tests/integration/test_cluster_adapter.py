@@ -227,13 +227,16 @@ async def test_agent_reads_secrets_fault_shows_in_access_review(tmp_path: Path) 
 )
 async def test_api_faults_become_typed_errors(kube: KubeSandbox, fault: str, kind: ErrorKind) -> None:
     kube.faults.add(fault)
+    # the token user: the certificate user's faults are TLS ones (tests/integration/test_cluster_tls.py)
     with pytest.raises(AdapterError) as info:
-        await ClusterAdapter(kube.settings()).connect()
+        await ClusterAdapter(kube.settings(context="sandbox-token")).connect()
     assert info.value.kind is kind
-    assert "\n" not in str(info.value) and str(info.value).startswith("cluster sandbox: ")
+    assert "\n" not in str(info.value) and str(info.value).startswith("cluster sandbox-token: ")
 
 
-async def test_faults_after_connecting(cluster: ClusterAdapter, kube: KubeSandbox) -> None:
+async def test_faults_after_connecting(kube: KubeSandbox) -> None:
+    cluster = ClusterAdapter(kube.settings(context="sandbox-token"))
+    await cluster.connect()
     kube.faults.add("cluster.node-not-ready")
     (node,) = await cluster.nodes()
     assert not node.ready and "KubeletNotReady" in node.reason
@@ -245,6 +248,7 @@ async def test_faults_after_connecting(cluster: ClusterAdapter, kube: KubeSandbo
         async for _ in cluster.follow_pod_log("kodex-prod", "postgres-0"):
             pass
     assert info.value.kind is ErrorKind.AUTH
+    await cluster.aclose()
 
 
 async def test_slow_api_times_out_in_bounded_time(kube: KubeSandbox) -> None:

@@ -36,8 +36,12 @@ def test_demo_headless_is_go(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # --verbose: where each sandbox server listens, so kubectl, curl or ssh can be pointed at it
-    for prefix in ("ssh host   127.0.0.1:", "kubernetes http://127.0.0.1:", "github api http://127.0.0.1:"):
+    for prefix in ("ssh host   127.0.0.1:", "kubernetes https://127.0.0.1:", "github api http://127.0.0.1:"):
         assert any(line.startswith(prefix) for line in proc.stdout.splitlines()), prefix
+    # the demo's cluster is HTTPS with the sandbox's CA and a client certificate, as k3s serves it
+    kube_line = next(line for line in proc.stdout.splitlines() if line.startswith("kubernetes "))
+    kubeconfig = Path(kube_line.split("--kubeconfig ", 1)[1].split()[0]).read_text()
+    assert "certificate-authority-data" in kubeconfig and "client-certificate-data" in kubeconfig
     assert proc.stdout.strip().splitlines()[-1] == "GO"
     assert "Traceback" not in proc.stderr
     data = json.loads(report.read_text())
