@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import getpass
 import socket
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,9 @@ from backends.bundle.manifest import bundle_digest
 from backends.errors import GateError
 from backends.events import ActionRecorded, DecisionRecorded
 from backends.evidence.chain import GENESIS
+from backends.signing import decision_statement, records_up_to
 from backends.signoff import AUDIT_KINDS, DecisionStatus, SignoffSummary, decision_status, summarise
+from backends.sshsig import DECISION_NAMESPACE, SignatureError, sign_with_agent
 
 if TYPE_CHECKING:
     from backends.gate import Gate
@@ -41,6 +43,10 @@ class Actor:
 
     who: str
     role: str = "operator"
+    #: decides over `gateroom serve`: the decision is signed through the forwarded SSH agent
+    #: (`agent_path`) with the key `who` names, and a GO without that signature is refused
+    served: bool = False
+    agent_path: str = ""
 
     @property
     def can_decide(self) -> bool:
@@ -105,9 +111,37 @@ def prepare(session: Session, actor: Actor, decision: str, comment: str = "") ->
     return DecisionRecorded(decision, actor.who, " ".join(comment.split()), head, digest, actor.role)
 
 
+def prepare_signed(
+    session: Session, actor: Actor, decision: str, comment: str, sign: Callable[[bytes], str]
+) -> DecisionRecorded:
+    """`prepare`, then the decider's SSH signature over the decision statement (blocking)."""
+    event = prepare(session, actor, decision, comment)
+    closes = records_up_to(session.store.records(), event.chain_head)
+    if closes is None:
+        raise DecisionError("the evidence changed while the decision was prepared; decide again")
+    return replace(event, signature=sign(decision_statement(event, closes)))
+
+
+async def _sign_through_agent(session: Session, actor: Actor, event: DecisionRecorded) -> DecisionRecorded:
+    records = await asyncio.to_thread(session.store.records)
+    closes = records_up_to(records, event.chain_head)
+    try:
+        if closes is None:
+            raise SignatureError("the evidence changed while the decision was prepared; decide again")
+        statement = decision_statement(event, closes)
+        signature, _ = await sign_with_agent(actor.agent_path, DECISION_NAMESPACE, statement, want=actor.who)
+    except SignatureError as exc:
+        if event.decision == "GO":
+            raise DecisionError(f"GO not recorded: it must be signed with your key, but {exc}") from exc
+        return event  # a NO-GO blocks the release either way; it is kept, unsigned
+    return replace(event, signature=signature)
+
+
 async def decide(gate: Gate, actor: Actor, decision: str, comment: str = "") -> DecisionRecorded:
     """Record the decision on the evidence as it is on disk now, and write it before returning."""
     event = await asyncio.to_thread(prepare, gate.session, actor, decision, comment)
+    if actor.served:
+        event = await _sign_through_agent(gate.session, actor, event)
     gate.bus.publish(event)
     await asyncio.to_thread(gate.session.store.flush)
     return event

@@ -166,6 +166,15 @@ class DecisionRecorded(Event):
     chain_head: str
     bundle_digest: str = ""
     role: str = ""  # owner / operator; "" for decisions recorded before roles existed
+    #: the decider's SSH signature (OpenSSH format) over `signing.decision_statement`; "" if unsigned
+    signature: str = ""
+
+    def to_payload(self) -> dict[str, Any]:
+        # an unsigned decision is recorded exactly as before signatures existed (same bytes, same hash)
+        payload = asdict(self)
+        if not self.signature:
+            del payload["signature"]
+        return payload
 
 
 @dataclass(frozen=True)

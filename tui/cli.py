@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="ru",
         help="the sandbox platform's KODEX_AGENT_DEFAULT_LOCALE (default %(default)s, as stock)",
     )
+    demo.add_argument(
+        "--via-host",
+        action="store_true",
+        help="reach the cluster as on a real VPS: k3s.yaml over SSH, the API through an SSH port forward",
+    )
     run = sub.add_parser("run", help="open the control room against a real target described by a config file")
     _common(run)
     run.add_argument("--config", type=Path, required=True, metavar="FILE", help="gateroom.toml")
@@ -77,8 +82,22 @@ def _evidence_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore
     export = sub.add_parser("export", help="write the session's evidence bundle (a directory or .tar.gz)")
     export.add_argument("--session-dir", type=Path, required=True, metavar="DIR", help="the session")
     export.add_argument("--out", type=Path, required=True, metavar="PATH", help="a new directory or .tar.gz")
+    export.add_argument(
+        "--sign-key", type=Path, metavar="FILE", help="sign the manifest with this SSH private key"
+    )
     verify = sub.add_parser("verify", help="check a bundle: exit 0 intact, 1 broken (names what), 2 unusable")
     verify.add_argument("bundle", type=Path, metavar="PATH", help="a bundle directory or .tar.gz")
+    verify.add_argument(
+        "--allowed-signers",
+        type=Path,
+        metavar="FILE",
+        help="OpenSSH allowed_signers: require the manifest and every decision signed by a listed key",
+    )
+    sign = sub.add_parser("sign", help="record the owner's decision, signed with an SSH key")
+    sign.add_argument("--session-dir", type=Path, required=True, metavar="DIR", help="the session")
+    sign.add_argument("--key", type=Path, required=True, metavar="FILE", help="the owner's SSH private key")
+    sign.add_argument("decision", choices=("GO", "NO-GO"))
+    sign.add_argument("--comment", default="", help="the reason, recorded with the decision")
     serve = sub.add_parser("serve", help="serve the Gate Room over SSH to the keys in a keys file")
     serve.add_argument("--session-dir", type=Path, required=True, metavar="DIR", help="the session")
     serve.add_argument("--listen", default="127.0.0.1:2222", metavar="HOST:PORT", help="default %(default)s")
@@ -90,7 +109,9 @@ def _evidence_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore
 def _openers(args: argparse.Namespace) -> Opener:
     if args.command == "demo":
         FaultSet(args.fault)  # reject an unknown fault before anything starts
-        return lambda: open_demo_gate(args.session_dir, args.fault, locale=args.platform_locale)
+        return lambda: open_demo_gate(
+            args.session_dir, args.fault, locale=args.platform_locale, via_host=args.via_host
+        )
     settings = load_settings(args.config)
     return lambda: open_gate(settings, args.session_dir)
 
@@ -131,7 +152,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in {"export", "verify", "serve"}:
+    if args.command in {"export", "verify", "serve", "sign"}:
         from tui.evidence_cli import run_evidence_command
 
         return run_evidence_command(args)

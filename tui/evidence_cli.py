@@ -10,25 +10,49 @@ from backends.bundle.errors import UnusableBundle
 from backends.bundle.export import export_bundle
 from backends.bundle.verify import verify_bundle
 from backends.errors import GateError
+from backends.sshsig import AllowedSignersError, parse_allowed_signers
 
 EXIT_OK, EXIT_BROKEN, EXIT_UNUSABLE = 0, 1, 2
 
 
 def _export(args: argparse.Namespace) -> int:
-    result = export_bundle(args.session_dir, args.out)
-    print(f"wrote {result.path}: {result.files} files, {result.records} records, digest {result.digest}")
+    result = export_bundle(args.session_dir, args.out, sign_key=args.sign_key)
+    signed = ", manifest signed" if args.sign_key else ""
+    print(
+        f"wrote {result.path}: {result.files} files, {result.records} records, digest {result.digest}{signed}"
+    )
+    return EXIT_OK
+
+
+def _sign(args: argparse.Namespace) -> int:
+    from backends.decision import Actor, prepare_signed
+    from backends.session import Session
+    from backends.sshsig import DECISION_NAMESPACE, load_private_key, sign_with_key
+
+    key = load_private_key(args.key)
+    actor = Actor(str(key.get_fingerprint("sha256")), "owner")
+    session = Session(args.session_dir)
+    event = prepare_signed(
+        session, actor, args.decision, args.comment, lambda m: sign_with_key(key, DECISION_NAMESPACE, m)
+    )
+    session.store.record_event(event)
+    session.store.flush()
+    print(f"recorded {event.decision} by {actor.who}, signed, on chain head {event.chain_head[:12]}…")
     return EXIT_OK
 
 
 def _verify(args: argparse.Namespace) -> int:
     try:
-        result = verify_bundle(args.bundle)
-    except UnusableBundle as exc:
+        signers = parse_allowed_signers(args.allowed_signers) if args.allowed_signers else None
+        result = verify_bundle(args.bundle, signers)
+    except (UnusableBundle, AllowedSignersError) as exc:
         print(f"gateroom: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     if not result.ok:
-        print(f"BROKEN: {result.problem}")
+        print(f"BROKEN: [{result.stage}] {result.problem}")
         return EXIT_BROKEN
+    for stage in result.stages:
+        print(f"{stage.name}: {stage.status} — {stage.detail}")
     print(
         f"OK: {args.bundle}: manifest, {result.records} chained records (head {result.head[:12]}…) "
         f"and {result.decisions} decision binding(s) verified"
@@ -45,7 +69,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def run_evidence_command(args: argparse.Namespace) -> int:
-    commands = {"export": _export, "verify": _verify, "serve": _serve}
+    commands = {"export": _export, "verify": _verify, "serve": _serve, "sign": _sign}
     try:
         return commands[args.command](args)
     except GateError as exc:

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import fcntl
+import os
 import signal
 import sys
 import termios
@@ -86,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--who", required=True)
     args = parser.parse_args(argv)
     take_terminal()
-    app = RemoteGateRoomApp(lambda: open_watch_gate(args.session_dir, args.who), Actor(args.who, args.role))
+    # the server passes the owner's forwarded agent (ssh -A) as SSH_AUTH_SOCK: decisions are signed there
+    actor = Actor(args.who, args.role, served=True, agent_path=os.environ.get("SSH_AUTH_SOCK", ""))
+    app = RemoteGateRoomApp(lambda: open_watch_gate(args.session_dir, args.who), actor)
     app.run()
     if app.exit_error:
         print(f"gateroom: {app.exit_error}", file=sys.stderr)

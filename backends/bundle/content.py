@@ -13,6 +13,7 @@ from typing import Any
 from backends.bundle import report_md
 from backends.events import DecisionRecorded, LogExcerpt, event_from_record
 from backends.report import junit_xml
+from backends.signing import decision_statement, records_up_to, statement_names
 from backends.signoff import decision_status, summarise
 
 RECORDS = "records.json"
@@ -36,7 +37,7 @@ def build_files(records: Sequence[Record], read_excerpt: ExcerptReader) -> dict[
     files = {RECORDS: records_json(records)}
     excerpts: dict[str, Record] = {}
     decisions: list[tuple[DecisionRecorded, float]] = []
-    for record in records:
+    for i, record in enumerate(records):
         if record["kind"] == LogExcerpt.kind:
             name = excerpt_name(record)
             files[name] = read_excerpt(record)
@@ -45,6 +46,12 @@ def build_files(records: Sequence[Record], read_excerpt: ExcerptReader) -> dict[
             event = event_from_record(record["kind"], dict(record["payload"]))
             if isinstance(event, DecisionRecorded):
                 decisions.append((event, float(record["ts"])))
+                closes = records_up_to(records, event.chain_head, before=i)
+                if event.signature and closes is not None:
+                    # the statement and its signature as files, for `ssh-keygen -Y verify` alone
+                    text_name, sig_name = statement_names(int(record["seq"]))
+                    files[text_name] = decision_statement(event, closes)
+                    files[sig_name] = event.signature.encode()
     summary = summarise(list(records))
     files[REPORT] = report_md.render(summary, decisions, excerpts, decision_status(records)).encode()
     files[JUNIT] = junit_xml(summary.state)

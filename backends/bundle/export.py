@@ -24,7 +24,9 @@ from backends.decision import session_excerpts
 from backends.evidence.chain import GENESIS, verify_chain
 from backends.evidence.store import EvidenceStore, StoreError
 from backends.session import STORE_FILE
+from backends.signing import MANIFEST_SIG
 from backends.signoff import fold
+from backends.sshsig import MANIFEST_NAMESPACE, load_private_key, sign_with_key
 
 ARCHIVE_SUFFIX = ".tar.gz"
 ARCHIVE_MTIME = 0  # archive members carry no clock, so the same bundle gives the same archive
@@ -95,14 +97,19 @@ def _write_archive(files: Mapping[str, bytes], out: Path) -> None:
         os.unlink(tmp_name)
 
 
-def export_bundle(session_dir: Path, out: Path, known_secrets: Iterable[str] = ()) -> ExportResult:
+def export_bundle(
+    session_dir: Path, out: Path, known_secrets: Iterable[str] = (), sign_key: Path | None = None
+) -> ExportResult:
     out = Path(out)
     if out.exists() or out.is_symlink():
         raise BundleError(f"{out} already exists; choose a new path (a bundle is never overwritten)")
     if not out.parent.is_dir():
         raise BundleError(f"{out.parent} is not a directory")
+    key = load_private_key(sign_key) if sign_key is not None else None  # a bad key stops before work
     files = bundle_files(session_dir, known_secrets)
     manifest = json.loads(files[MANIFEST])
+    if key is not None:
+        files[MANIFEST_SIG] = sign_with_key(key, MANIFEST_NAMESPACE, files[MANIFEST]).encode()
     try:
         (_write_archive if is_archive(out) else _write_dir)(files, out)
     except FileExistsError as exc:

@@ -1,8 +1,12 @@
 """`gateroom verify`: is this bundle what was exported, and is its decision bound to this evidence?
 
-Checks run from the most specific to the most general, so the first problem reported names the
-item that changed: a record (the hash chain), a log excerpt (its record's SHA-256), a decision (its
-chain head and bundle digest), then every file against the manifest.
+Stages, each reported on its own, from the most specific to the most general so that the first
+problem names the item that changed: `chain` (every record's hash, each log excerpt against its
+record, each decision's chain head and bundle digest), `files` (every file against the manifest),
+`report` (the report, JUnit and signed statements regenerated from the records must equal the
+shipped ones), `signatures` (with an allowed_signers file: the manifest's and every decision's SSH
+signature, by a listed key), `witness` (not checked here yet). The first failing stage ends the run:
+nothing after it is trusted.
 """
 
 from __future__ import annotations
@@ -19,10 +23,26 @@ from backends.bundle.errors import UnusableBundle
 from backends.bundle.export import is_archive
 from backends.bundle.manifest import MANIFEST, bundle_digest, digest, sha256
 from backends.bundle.report_md import short
-from backends.events import DecisionRecorded, LogExcerpt
+from backends.events import DecisionRecorded, LogExcerpt, event_from_record
 from backends.evidence.chain import GENESIS, verify_chain
+from backends.signing import MANIFEST_SIG, decision_statement, records_up_to
+from backends.sshsig import (
+    DECISION_NAMESPACE,
+    MANIFEST_NAMESPACE,
+    AllowedSigner,
+    SignatureError,
+    allowed,
+    verify,
+)
 
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    status: str  # OK / FAIL / SKIP
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -32,6 +52,8 @@ class VerifyResult:
     records: int = 0
     head: str = ""
     decisions: int = 0
+    stages: tuple[Stage, ...] = ()
+    stage: str = ""  # the stage that failed
 
 
 def _read_dir(path: Path) -> dict[str, bytes]:
@@ -128,7 +150,7 @@ def _manifest(files: Mapping[str, bytes], manifest: Mapping[str, Any], head: str
             raise _Broken(f"{name} is missing (listed in {MANIFEST})")
         if sha256(files[name]) != expected:
             raise _Broken(f"{name}: SHA-256 does not match {MANIFEST}")
-    extra = sorted(set(files) - set(listed) - {MANIFEST})
+    extra = sorted(set(files) - set(listed) - {MANIFEST, MANIFEST_SIG})
     if extra:
         raise _Broken(f"{extra[0]}: not listed in {MANIFEST}")
     if manifest.get("digest") != digest(listed):
@@ -138,9 +160,65 @@ def _manifest(files: Mapping[str, bytes], manifest: Mapping[str, Any], head: str
         raise _Broken(f"{MANIFEST}: names chain head {named}, but {RECORDS} ends at {short(head)}")
 
 
-def verify_bundle(path: Path) -> VerifyResult:
+def _report(files: Mapping[str, bytes], records: list[Record]) -> None:
+    def from_bundle(record: Record) -> bytes:
+        return files[excerpt_name(record)]
+
+    for name, data in sorted(build_files(records, from_bundle).items()):
+        if name == RECORDS:
+            continue
+        if name not in files:
+            raise _Broken(f"{name} is missing (regenerated from {RECORDS})")
+        if files[name] != data:
+            raise _Broken(f"{name}: differs from the one regenerated from {RECORDS}")
+
+
+def _signer(signers: list[AllowedSigner], armored: str, namespace: str, message: bytes, what: str) -> str:
+    try:
+        verified = verify(armored, namespace, message)
+    except SignatureError as exc:
+        raise _Broken(f"{what}: {exc}") from exc
+    signer = allowed(signers, verified)
+    if signer is None:
+        raise _Broken(f"{what}: signed by {verified.fingerprint}, a key not in the allowed signers")
+    return f"{what} by {verified.fingerprint} ({','.join(signer.principals)})"
+
+
+def _signatures(files: Mapping[str, bytes], records: list[Record], signers: list[AllowedSigner]) -> str:
+    if MANIFEST_SIG not in files:
+        raise _Broken(f"{MANIFEST_SIG} is missing: the manifest is not signed")
+    named = [
+        _signer(
+            signers,
+            files[MANIFEST_SIG].decode("utf-8", "replace"),
+            MANIFEST_NAMESPACE,
+            files[MANIFEST],
+            MANIFEST,
+        )
+    ]
+    for i, record in enumerate(records):
+        if record["kind"] != DecisionRecorded.kind:
+            continue
+        event = event_from_record(record["kind"], dict(record["payload"]))
+        what = f"record {record['seq']} (decision)"
+        if not isinstance(event, DecisionRecorded):
+            raise _Broken(f"{what}: not a readable decision")
+        what = f"record {record['seq']} (decision {event.decision} by {event.by})"
+        if not event.signature:
+            raise _Broken(f"{what}: carries no signature")
+        closes = records_up_to(records, event.chain_head, before=i)
+        if closes is None:
+            raise _Broken(f"{what}: its chain head is not an earlier record of this chain")
+        statement = decision_statement(event, closes)
+        named.append(_signer(signers, event.signature, DECISION_NAMESPACE, statement, what))
+    return "; ".join(named)
+
+
+def verify_bundle(path: Path, signers: list[AllowedSigner] | None = None) -> VerifyResult:
     files = read_bundle(path)
     head, count, decisions = GENESIS, 0, 0
+    stages: list[Stage] = []
+    current = "chain"
     try:
         manifest = _json(files, MANIFEST)
         records = _json(files, RECORDS)
@@ -152,7 +230,20 @@ def verify_bundle(path: Path) -> VerifyResult:
         head, count = chain.head, chain.count
         _excerpts(files, records)
         decisions = _decisions(files, records)
+        stages.append(Stage(current, "OK", f"{count} records, head {short(head)}, {decisions} decision(s)"))
+        current = "files"
         _manifest(files, manifest, head, count)
+        stages.append(Stage(current, "OK", f"{len(manifest['files'])} files match {MANIFEST}"))
+        current = "report"
+        _report(files, records)
+        stages.append(Stage(current, "OK", f"report and statements regenerated from {RECORDS} match"))
+        current = "signatures"
+        if signers is None:
+            stages.append(Stage(current, "SKIP", "no --allowed-signers given"))
+        else:
+            stages.append(Stage(current, "OK", _signatures(files, records, signers)))
+        stages.append(Stage("witness", "SKIP", "no --witness given"))
     except _Broken as exc:
-        return VerifyResult(False, str(exc), count, head, decisions)
-    return VerifyResult(True, "", count, head, decisions)
+        stages.append(Stage(current, "FAIL", str(exc)))
+        return VerifyResult(False, str(exc), count, head, decisions, tuple(stages), current)
+    return VerifyResult(True, "", count, head, decisions, tuple(stages))

@@ -6,32 +6,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
+from typing import Any
 
 from backends.events import EventBus, event_from_record
+from backends.evidence.storage import LineTail
 from backends.session import Session
 
 POLL_INTERVAL_S = 0.5
 
 
 class StorePoller:
-    """Polls a session's store file and calls `poll` when it changed (size or mtime)."""
+    """Follows a session's store file from a byte offset: each poll reads only what was appended
+    since the last one (a `stat` when nothing was)."""
 
     def __init__(self, session: Session, bus: EventBus, interval: float = POLL_INTERVAL_S) -> None:
         self.session = session
         self.bus = bus
         self.interval = interval
-        self._stamp: tuple[int, int] | None = None
+        self.tail = LineTail(session.store.path)
         self._task: asyncio.Task[None] | None = None
 
-    def _changed(self) -> bool:
-        try:
-            st = os.stat(self.session.store.path)
-        except FileNotFoundError:
-            return False
-        stamp = (st.st_mtime_ns, st.st_size)
-        changed, self._stamp = stamp != self._stamp, stamp
-        return changed
+    def read_new(self) -> list[dict[str, Any]]:
+        """Records appended since the last call (blocking)."""
+        self.session.store.storage.open()  # a legacy store is converted before it is followed
+        return self.tail.read()
 
     async def poll(self) -> object:
         raise NotImplementedError
@@ -57,15 +55,11 @@ class StorePoller:
 class ForeignRecords(StorePoller):
     def __init__(self, session: Session, bus: EventBus, interval: float = POLL_INTERVAL_S) -> None:
         super().__init__(session, bus, interval)
-        self.seen = len(session.store.records())
+        self.read_new()  # what is on disk now is already in the session's state
 
-    def _read(self) -> list[dict[str, object]]:
-        if not self._changed():
-            return []
-        records = self.session.store.records()
-        fresh, self.seen = records[self.seen :], len(records)
+    def _read(self) -> list[dict[str, Any]]:
         own = self.session.store.own_hashes
-        return [r for r in fresh if r["hash"] not in own]
+        return [r for r in self.read_new() if r["hash"] not in own]
 
     async def poll(self) -> int:
         """Adopt what others wrote since the last poll; returns how many records that was."""

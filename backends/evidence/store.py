@@ -1,10 +1,10 @@
-"""The session's record store: TinyDB records chained by SHA-256, written in batches under a lock.
+"""The session's record store: TinyDB records chained by SHA-256, appended in batches under a lock.
 
 Two processes may write one session at once (the operator's app and the owner's SSH session), so a
-flush takes the inter-process lock, re-reads the file, chains its pending records onto whatever head
-it finds there, and writes atomically. Records are queued in memory between flushes: a crash loses
-at most the queue (at most `max_pending` records or `flush_interval` seconds of events), never the
-file.
+flush takes the inter-process lock, reads only what others appended since its last look, chains its
+pending records onto that head and appends them (see `storage`). Records are queued in memory
+between flushes: a crash loses at most the queue (at most `max_pending` records or
+`flush_interval` seconds of events) and the one batch being written, never an acknowledged record.
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
-from tinydb import TinyDB
 
 from backends.errors import GateError
 from backends.events import Event
 from backends.evidence.chain import GENESIS, ChainReport, link, verify_chain
-from backends.evidence.storage import AtomicJSONStorage
+from backends.evidence.storage import AppendOnlyStorage, EvidenceDB, StoreFormatError, read_all
 
 TABLE = "records"
 LOCK_TIMEOUT_S = 10.0
@@ -51,6 +50,19 @@ class EvidenceStore:
         self._flusher: asyncio.Task[None] | None = None
         #: hashes of the records this process wrote (to tell them from other writers' records)
         self.own_hashes: set[str] = set()
+        self._db: EvidenceDB | None = None
+
+    def _table(self):  # type: ignore[no-untyped-def]
+        if self._db is None:
+            self._db = EvidenceDB(self.path, table=TABLE, lock=lambda: self._lock)
+        return self._db.table(TABLE, cache_size=0)
+
+    @property
+    def storage(self) -> AppendOnlyStorage:
+        self._table()
+        assert self._db is not None
+        storage: AppendOnlyStorage = self._db.storage  # type: ignore[assignment]
+        return storage
 
     # -- writing ---------------------------------------------------------------------------
     def append(self, kind: str, payload: dict[str, Any], ts: float | None = None) -> None:
@@ -71,27 +83,26 @@ class EvidenceStore:
         batch, self._pending = self._pending, []
         try:
             with self._lock:
-                db = TinyDB(self.path, storage=AtomicJSONStorage)
-                try:
-                    table = db.table(TABLE, cache_size=0)
-                    existing = table.all()
-                    last = max(existing, key=lambda r: r["seq"]) if existing else None
-                    seq = last["seq"] if last else 0
-                    prev = last["hash"] if last else GENESIS
-                    docs = []
-                    for ts, kind, payload in batch:
-                        seq += 1
-                        doc = link(seq, ts, kind, payload, prev)
-                        prev = doc["hash"]
-                        docs.append(doc)
-                    # known as ours before they reach the file, so a reader never takes them as foreign
-                    self.own_hashes.update(d["hash"] for d in docs)
-                    table.insert_multiple(docs)
-                finally:
-                    db.close()
+                storage = self.storage
+                storage.refresh()
+                last = storage.last()
+                seq = int(last["seq"]) if last else 0
+                prev = str(last["hash"]) if last else GENESIS
+                docs = []
+                for ts, kind, payload in batch:
+                    seq += 1
+                    doc = link(seq, ts, kind, payload, prev)
+                    prev = doc["hash"]
+                    docs.append(doc)
+                # known as ours before they reach the file, so a reader never takes them as foreign
+                self.own_hashes.update(d["hash"] for d in docs)
+                self._table().insert_multiple(docs)
         except Timeout as exc:
             self._pending = batch + self._pending  # nothing recorded is lost: retry next flush
             raise StoreError(f"{self.path}: another process holds the evidence lock") from exc
+        except StoreFormatError as exc:
+            self._pending = batch + self._pending
+            raise StoreError(str(exc)) from exc
         except OSError as exc:
             self._pending = batch + self._pending
             raise StoreError(f"{self.path}: cannot write evidence ({exc.strerror or exc})") from exc
@@ -121,22 +132,34 @@ class EvidenceStore:
 
     # -- reading ---------------------------------------------------------------------------
     def records(self) -> list[dict[str, Any]]:
-        """Every stored record in chain order (pending ones not included)."""
+        """Every stored record in chain order (pending ones not included); reads only the new tail."""
         if not self.path.exists():
             return []
         try:
-            db = TinyDB(self.path, storage=AtomicJSONStorage)
-        except ValueError as exc:
-            raise StoreError(f"{self.path}: not a readable evidence store ({exc})") from exc
-        try:
-            rows = [dict(r) for r in db.table(TABLE, cache_size=0).all()]
-        finally:
-            db.close()
-        return sorted(rows, key=lambda r: r["seq"])
+            table = self._table()
+            return [dict(r) for r in table.all()]
+        except StoreFormatError as exc:
+            raise StoreError(str(exc)) from exc
+        except Timeout as exc:
+            raise StoreError(f"{self.path}: another process holds the evidence lock") from exc
 
     def verify(self) -> ChainReport:
-        return verify_chain(self.records())
+        """The chain as it is on disk now (read afresh: an edit behind our back must show)."""
+        if not self.path.exists():
+            return verify_chain([])
+        try:
+            self.storage.open()  # converts a legacy store first
+            return verify_chain(read_all(self.path))
+        except StoreFormatError as exc:
+            return ChainReport(False, 0, GENESIS, str(exc))
 
     def head(self) -> str:
-        rows = self.records()
-        return rows[-1]["hash"] if rows else GENESIS
+        if not self.path.exists():
+            return GENESIS
+        try:
+            storage = self.storage
+            storage.refresh()
+        except StoreFormatError as exc:
+            raise StoreError(str(exc)) from exc
+        last = storage.last()
+        return str(last["hash"]) if last else GENESIS

@@ -131,7 +131,7 @@ class ServeRunner:
                 login_timeout=LOGIN_TIMEOUT_S,
                 keepalive_interval=KEEPALIVE_S,
                 keepalive_count_max=3,
-                agent_forwarding=False,
+                agent_forwarding=True,  # the owner's decision is signed by their own agent (ssh -A)
                 x11_forwarding=False,
                 allow_scp=False,
             )
@@ -159,6 +159,9 @@ class ServeRunner:
     # -- one terminal session ----------------------------------------------------------------------
     def _child_env(self, process: asyncssh.SSHServerProcess[bytes], term: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "TMPDIR", "LANG"}}
+        agent = process.get_extra_info("connection").get_agent_path()
+        if agent:
+            env["SSH_AUTH_SOCK"] = agent
         client_env = process.env or {}
         for name in PASSED_ENV:
             value = client_env.get(name)

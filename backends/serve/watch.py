@@ -1,9 +1,10 @@
 """A gate that follows a session another process is running: what every served terminal opens.
 
 The operator's app owns the engine and writes the evidence; a served terminal only reads it. Its
-state comes from the records on disk alone (polled, re-read when the file changes), so what a
-viewer sees is exactly what is recorded. What the served user does (a decision, a refused action)
-is written to the store and shows up on screen when it is read back, like everything else.
+state comes from the records on disk alone, followed from a byte offset (each poll reads only the
+lines appended since the last), so what a viewer sees is exactly what is recorded. What the served
+user does (a decision, a refused action) is written to the store and shows up on screen when it is
+read back, like everything else.
 """
 
 from __future__ import annotations
@@ -30,18 +31,12 @@ class StoreFollower(StorePoller):
 
     def __init__(self, session: Session, bus: EventBus, interval: float = POLL_INTERVAL_S) -> None:
         super().__init__(session, bus, interval)
-        self.seen = 0
         self.replaying = False
 
     def poll_sync(self) -> list[Event]:
         """Read new records (blocking); returns their events, already applied to the state."""
-        if not self._changed():
-            return []
-        records = self.session.store.records()
-        fresh = records[self.seen :]
-        self.seen = len(records)
         events = []
-        for record in fresh:
+        for record in self.read_new():
             event = event_from_record(record["kind"], record["payload"])
             if event is not None:
                 self.session.state.apply(event)

@@ -74,6 +74,7 @@ async def running_server(session_dir: Path, keys_file: Path) -> AsyncIterator[tu
 async def connect(
     runner: ServeRunner, port: int, key: asyncssh.SSHKey | None, **kw: object
 ) -> asyncssh.SSHClientConnection:
+    kw.setdefault("agent_path", None)  # no agent unless the test brings one (ssh -A)
     return await asyncssh.connect(
         "127.0.0.1",
         port,
@@ -81,9 +82,33 @@ async def connect(
         client_keys=[key] if key is not None else [],
         known_hosts=([runner.host_key.convert_to_public()], [], []),
         connect_timeout=CONNECT_TIMEOUT_S,
-        agent_path=None,
         **kw,  # type: ignore[arg-type]
     )
+
+
+@asynccontextmanager
+async def ssh_agent(directory: Path, key: asyncssh.SSHKey) -> AsyncIterator[str]:
+    """A real OpenSSH `ssh-agent` holding `key`; yields its socket path (what `ssh -A` forwards)."""
+    sock = directory / "agent.sock"
+    key_file = directory / "agent-key"
+    key_file.write_bytes(key.export_private_key())
+    key_file.chmod(0o600)
+    agent = await asyncio.create_subprocess_exec(
+        "ssh-agent", "-D", "-a", str(sock), stdout=asyncio.subprocess.DEVNULL
+    )
+    try:
+        for _ in range(100):
+            if sock.exists():
+                break
+            await asyncio.sleep(0.05)
+        add = await asyncio.create_subprocess_exec(
+            "ssh-add", "-q", str(key_file), env={"SSH_AUTH_SOCK": str(sock), "PATH": "/usr/bin:/bin"}
+        )
+        assert await add.wait() == 0, "ssh-add failed"
+        yield str(sock)
+    finally:
+        agent.terminate()
+        await agent.wait()
 
 
 @dataclass

@@ -18,6 +18,8 @@ from backends.evidence.store import EvidenceStore
 from backends.serve.hostkey import HOST_KEY_FILE
 from backends.serve.keys import fingerprint
 from backends.session import STORE_FILE
+from backends.signing import decision_statement
+from backends.sshsig import DECISION_NAMESPACE, verify
 from tests.integration.serve_support import (
     connect,
     listening_port,
@@ -25,6 +27,7 @@ from tests.integration.serve_support import (
     open_terminal,
     running_server,
     serve_argv,
+    ssh_agent,
 )
 from tests.unit.bundle_support import make_session
 
@@ -50,9 +53,12 @@ async def test_owner_decides_go_by_keystrokes_and_roles_hold(tmp_path: Path) -> 
     operator_store = make_session(session_dir)
     keys = make_keys(tmp_path)
     owner_fp = fingerprint(keys.owner)
-    async with running_server(session_dir, keys.file) as (runner, port):
-        # the owner: sign-off pane, a comment, GO, confirm
-        conn = await connect(runner, port, keys.owner)
+    async with (
+        running_server(session_dir, keys.file) as (runner, port),
+        ssh_agent(tmp_path, keys.owner) as agent,
+    ):
+        # the owner (ssh -A: their agent signs): sign-off pane, a comment, GO, confirm
+        conn = await connect(runner, port, keys.owner, agent_path=agent, agent_forwarding=True)
         term = await open_terminal(conn)
         await term.wait_for("Gate Room", 30)
         term.type("5")
@@ -77,6 +83,9 @@ async def test_owner_decides_go_by_keystrokes_and_roles_hold(tmp_path: Path) -> 
         index = next(i for i, r in enumerate(records) if r["hash"] == payload["chain_head"])
         assert all(r["kind"] in AUDIT_KINDS for r in records[index + 1 :])
         assert payload["bundle_digest"] == digest_at(session_dir, records[: index + 1])
+        statement = decision_statement(DecisionRecorded(**payload), index + 1)
+        signed = verify(payload["signature"], DECISION_NAMESPACE, statement)
+        assert signed.fingerprint == owner_fp, "signed by the owner's own key, through their agent"
         logins = [r["payload"] for r in records if r["kind"] == LoginRecorded.kind]
         assert {"fingerprint": owner_fp, "role": "owner", "accepted": True}.items() <= logins[0].items()
         assert operator_store.verify().ok
@@ -196,3 +205,23 @@ async def test_closing_the_server_ends_open_terminals_and_records_their_logout(t
     with contextlib.suppress(asyncssh.Error, OSError):
         await term.close()
     conn.close()
+
+
+async def test_a_go_without_the_owners_agent_is_refused_and_says_why(tmp_path: Path) -> None:
+    session_dir = tmp_path / "session"
+    operator_store = make_session(session_dir)
+    keys = make_keys(tmp_path)
+    async with running_server(session_dir, keys.file) as (runner, port):
+        conn = await connect(runner, port, keys.owner)  # no -A: nothing can sign
+        term = await open_terminal(conn)
+        await term.wait_for("Gate Room", 30)
+        term.type("5")
+        await term.wait_for("Deciding as", 15)
+        term.type("g")
+        await term.wait_for("final for this evidence", 10)
+        term.type("y")
+        await term.wait_for("GO not recorded", 15)
+        await term.wait_for("ssh -A", 5)
+        await term.close()
+        conn.close()
+    assert not [r for r in operator_store.records() if r["kind"] == DecisionRecorded.kind]

@@ -30,12 +30,13 @@ def test_any_edit_breaks_the_chain(tmp_path: Path, field: str) -> None:
     for i in range(4):
         store.append("note", {"i": i})
     store.flush()
-    data = json.loads((tmp_path / "evidence.json").read_text())
-    doc = data["records"]["3"]
+    lines = (tmp_path / "evidence.json").read_text().splitlines()
+    doc = json.loads(lines[3])  # line 1 is the header: record 3 is the fourth line
     doc[field] = (
         {"i": 99} if field == "payload" else (7 if field == "seq" else ("x" if field != "ts" else 1.0))
     )
-    (tmp_path / "evidence.json").write_text(json.dumps(data))
+    lines[3] = json.dumps(doc)
+    (tmp_path / "evidence.json").write_text("\n".join(lines) + "\n")
     report = store.verify()
     assert not report.ok
     assert "record 3" in report.problem

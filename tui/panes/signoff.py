@@ -72,6 +72,7 @@ class SignoffPane(GatePane):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.snap: SignoffSnapshot | None = None
         self._busy = False
+        self._stale = False  # evidence changed while the pane was hidden
 
     def compose(self) -> ComposeResult:
         yield Static("Recommendation: waiting for the gate to open…", id="signoff-head")
@@ -96,7 +97,18 @@ class SignoffPane(GatePane):
         self._refresh()
 
     def on_gate_event(self, event: Event) -> None:
-        if not isinstance(event, (LogLines, Progress)):  # neither changes what is signed
+        if isinstance(event, (LogLines, Progress)):  # neither changes what is signed
+            return
+        if self.is_on_screen:
+            self._refresh()
+        else:
+            # reading and folding the whole evidence for a pane nobody looks at is what made twenty
+            # served terminals slow: it is read once, when the pane is shown again
+            self._stale = True
+
+    def on_show(self) -> None:
+        if self._stale:
+            self._stale = False
             self._refresh()
 
     def default_focus(self) -> Widget | None:
