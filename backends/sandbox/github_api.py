@@ -59,7 +59,9 @@ class SandboxGitHubApi(RestHandlers):
     async def start(self) -> None:
         app = web.Application(middlewares=[self._middleware])
         self.add_routes(app)
-        self._runner = web.AppRunner(app, access_log=None)
+        # a call still in flight when the world stops (a PyGithub thread) must not hold the stop for
+        # aiohttp's default minute
+        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
