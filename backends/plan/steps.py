@@ -2,11 +2,11 @@
 
 A step is a one-key mapping, `{kind: arguments}`; a scalar argument fills the step's first field, so
 `- add_label: run:intake` and `- add_label: {label: run:intake, target: issue}` mean the same.
-Every expectation names in `source:` the platform file whose behaviour it expects (the plan loader
-refuses one without); an action may name one too, and only steps with a source count for label
-coverage. Expectations read the platform's real signals, never free prose: the run-status comment's
-JSON marker, the reason code of a "run not created" warning, labels, namespaces by `kodex.works/*`
-keys, flow events and approvals from the staff API.
+Every step but `wait` names in `source:` the platform file whose behaviour it relies on (the plan
+loader refuses one without), so only steps with a source count for label coverage. Expectations
+read the platform's real signals, never free prose: the run-status comment's JSON marker, the reason
+code of a "run not created" warning, labels, namespaces by `kodex.works/*` keys, flow events and
+approvals from the staff API.
 
 Actions (idempotent, so a resumed scenario never repeats a side effect):
   create_issue     {repo: platform|project, title, body}
@@ -279,8 +279,9 @@ def parse_step(raw: Any) -> Step:
         if err["type"] == "extra_forbidden":
             msg = "unknown argument"
         raise StepError(f"{kind}: {field + ': ' if field else ''}{msg}", field) from None
-    if not is_action and not step.source.strip():
+    if kind != "wait" and not step.source.strip():
         raise StepError(
-            f"{kind}: source: name the platform file whose behaviour this expects (source: PATH)", "source"
+            f"{kind}: source: name the platform file whose behaviour this step relies on (source: PATH)",
+            "source",
         )
     return step

@@ -10,6 +10,7 @@ from backends.errors import ConfigError
 from backends.plan.loader import load_plan
 
 TL = "services/internal/control-plane/internal/domain/webhook/trigger_labels.go"
+SH = "services/internal/control-plane/internal/domain/webhook/service_helpers.go"
 PE = "services/jobs/agent-runner/internal/runner/templates/prompt_envelope.tmpl"
 GOOD = f"""\
 name: small plan
@@ -22,7 +23,7 @@ scenarios:
     priority: P0
     covers: [run:intake]
     steps:
-      - create_issue: {{title: "gate A1"}}
+      - create_issue: {{title: "gate A1", source: {SH}}}
       - add_label: {{label: run:intake, source: {TL}}}
       - expect_label: {{label: state:in-review, within: 30s, source: {PE}}}
   - id: A2
@@ -103,7 +104,7 @@ def test_every_expectation_of_the_default_plan_cites_a_known_platform_file() -> 
     plan = load_plan(None)
     for scenario in plan.scenarios:
         for index, step in enumerate(scenario.steps):
-            if not step.action:
+            if step.kind != "wait":
                 assert step.source, f"{scenario.id} step {index + 1} ({step.kind}) has no source"
             if step.source:
                 assert step.source in KNOWN, f"{scenario.id} step {index + 1}: unknown source {step.source}"
@@ -112,7 +113,7 @@ def test_every_expectation_of_the_default_plan_cites_a_known_platform_file() -> 
         assert set(scenario.covers) <= scenario.touched_labels(), scenario.id
 
 
-def test_an_expectation_without_a_source_is_refused_with_its_line(tmp_path: Path) -> None:
+def test_a_step_without_a_source_is_refused_with_its_line(tmp_path: Path) -> None:
     text = GOOD.replace(f", source: {PE}", "")
     message = _error(tmp_path, text)
     assert "line 13:" in message and "source" in message
