@@ -14,13 +14,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from backends.sandbox import agent
 from backends.sandbox import kodex_render as render
 from backends.sandbox.faults import FaultSet, register
-from backends.sandbox.platform_runs import RunWorld, Timing
+from backends.sandbox.platform_runs import BOT, RunWorld, Timing
 from backends.signals import kodex
-
-BOT = "kodex-bot[bot]"
 
 register("platform.run-never-finishes", "platform", "run:postdeploy runs start but never finish", ["A3"])
 #: the one kind the never-finishes fault stalls, so the fault breaks one flow and not the whole gate
@@ -125,7 +122,6 @@ class IssueMemory:
     candidate: str = ""
     pr: int | None = None
     failed_run: str = ""
-    runs: list[str] = field(default_factory=list)
 
 
 class Platform:
@@ -313,4 +309,4 @@ class Platform:
             self.gh.remove_label(repo, number, label, actor=BOT)
 
 
-__all__ = ["BOT", "Platform", "Timing", "agent"]
+__all__ = ["BOT", "Platform", "Timing"]

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from backends.sandbox import agent
 from backends.sandbox import kodex_render as render
-from backends.sandbox import kube_seed as seed
 from backends.signals import kodex
 
 if TYPE_CHECKING:
     from backends.sandbox.platform import Platform
 
+#: the platform's bot: it writes the status comments, and the agent's label changes come from it too
+BOT = "kodex-bot[bot]"
 #: the agent key of each stage's role: a revise reuses the namespace of (project, issue, agent key)
 AGENT_KEYS = {
     "intake": "pm",
@@ -146,11 +147,11 @@ class RunWorld:
             "prompt_locale": "ru",
             "run_status": "pending",
         }
-        comment = self.p.gh.add_comment(repo, target, "…", actor=_bot())
+        comment = self.p.gh.add_comment(repo, target, "…", actor=BOT)
         rec = RunRecord(run_id, repo, issue, target, comment.id, state)
         self.records[run_id] = rec
         self._publish(rec)
-        self.p.gh.react(repo, target, "eyes", actor=_bot())
+        self.p.gh.react(repo, target, "eyes", actor=BOT)
         self._staff(
             rec,
             status="pending",
@@ -326,7 +327,6 @@ class RunWorld:
         self._deliver(rec, kind)
         self.p.flow(rec.run_id, "run.succeeded", {})
         self._staff(rec, status="succeeded", finished_at=rfc3339(_now()))
-        mem.runs.append(rec.run_id)
         self._publish(rec, phase="finished", run_status="succeeded")
         self._kept(rec)
 
@@ -382,7 +382,7 @@ class RunWorld:
                     f"codex/issue-{rec.issue}",
                     f"Issue #{rec.issue}: implementation",
                     f"Closes #{rec.issue}",
-                    actor=_bot(),
+                    actor=BOT,
                 )
                 self.p.add_label(rec.repo, mem.pr, "run:dev")
                 self.p.flow(rec.run_id, "run.pr.created", {"pull_request": mem.pr})
@@ -528,10 +528,4 @@ def _parse(stamp: str) -> dt.datetime | None:
         return None
 
 
-def _bot() -> str:
-    from backends.sandbox.platform import BOT
-
-    return BOT
-
-
-__all__ = ["RunWorld", "Timing", "seed"]
+__all__ = ["BOT", "RunWorld", "Timing"]

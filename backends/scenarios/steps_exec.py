@@ -4,7 +4,6 @@ read only the platform's real signals (see backends/plan/steps.py for the vocabu
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import json
 import re
 import time
@@ -680,4 +679,4 @@ async def execute(
         raise StepFailed(str(err)) from None
 
 
-__all__ = ["StepFailed", "StepResult", "execute", "fnmatch"]
+__all__ = ["StepFailed", "StepResult", "execute"]
