@@ -97,6 +97,41 @@ class TimingSettings(_Strict):
     scale: float = Field(default=1.0, gt=0, le=100)
 
 
+class WitnessSettings(_Strict):
+    """Where the gate posts its chain head (needs [github]): the end of each phase and each export."""
+
+    enabled: bool = True
+    #: owner/name; default: github.platform_repo
+    repo: str | None = Field(default=None, pattern=r"^[\w.-]+/[\w.-]+$")
+    #: an existing issue (e.g. the release's checkpoint issue); default: one issue per session, opened once
+    issue: int | None = Field(default=None, ge=1)
+
+
+#: what can call the operator back: a manual checklist waiting, an approval the platform holds, a
+#: failure (a check, a P0/P1 scenario), the end of the gate
+AttentionNeed = Literal["manual", "approval", "failure", "verdict"]
+ATTENTION_NEEDS: tuple[AttentionNeed, ...] = ("manual", "approval", "failure", "verdict")
+
+
+class AttentionSettings(_Strict):
+    """How the gate calls the operator back: a bell and a notification on screen, and `command` (if
+    set) run with the event as one JSON document on stdin, e.g. ["notify-send", "Gate Room"]."""
+
+    command: list[str] | None = None
+    #: the hook is stopped (its whole process group) after this long, and the failure recorded
+    timeout_s: float = Field(default=10.0, gt=0, le=600)
+    on: list[AttentionNeed] = Field(default_factory=lambda: list(ATTENTION_NEEDS))
+    #: ring the terminal bell with each notification
+    bell: bool = True
+
+    @field_validator("command")
+    @classmethod
+    def _program(cls, command: list[str] | None) -> list[str] | None:
+        if command is not None and (not command or not command[0].strip()):
+            raise ValueError("give the program to run first, then its arguments")
+        return command
+
+
 class CodexSettings(_Strict):
     #: a local copy of bootstrap/host/config.env (the host's copy is named by hosts[].env_file)
     env_file: Path | None = None
@@ -157,6 +192,8 @@ class Settings(_Strict):
     github: GitHubSettings | None = None
     platform: PlatformSettings | None = None
     timing: TimingSettings = Field(default_factory=TimingSettings)
+    attention: AttentionSettings = Field(default_factory=AttentionSettings)
+    witness: WitnessSettings = Field(default_factory=WitnessSettings)
     codex: CodexSettings = Field(default_factory=CodexSettings)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     logs: LogsSettings = Field(default_factory=LogsSettings)
@@ -207,6 +244,12 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     for key in ("plan", "session_dir"):
         if key in data:
             data[key] = fix(data[key])
+    attention = data.get("attention")
+    if isinstance(attention, dict):
+        command = attention.get("command")
+        if isinstance(command, list) and command and isinstance(command[0], str) and "/" in command[0]:
+            # a script named by path (./notify.sh) sits beside the config; a bare name is found on PATH
+            data["attention"] = {**attention, "command": [fix(command[0]), *command[1:]]}
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

@@ -34,6 +34,7 @@ from backends.scenarios.runner import ScenarioRunner
 from backends.scenarios.world import GateWorld
 from backends.session import Session
 from backends.verdict import compute_verdict
+from backends.witness_step import Witness
 
 SSH_CHECK = "host.ssh"
 #: a cluster that fails to connect for one of these was never reached (headless exits 2)
@@ -89,6 +90,7 @@ class Engine:
             if settings.platform is not None
             else None
         )
+        self.witness = Witness(settings, self.github, session.store, bus)
         self.scenarios: ScenarioRunner | None = None
         #: why the cluster could not be reached at all, once a connect has failed that way
         self.cluster_unreached: AdapterError | None = None
@@ -312,6 +314,7 @@ class Engine:
         )
         await self._env_checks(only, rerun)
         self.publish_verdict()
+        await self.witness.post(self.session.session_id, "checks")
 
     async def run_scenarios(self, ids: set[str] | None = None, *, rerun: bool = False) -> None:
         """Run the plan's scenarios (or `ids`); finished ones are kept unless `rerun`."""
@@ -323,6 +326,7 @@ class Engine:
                 return
         await self.scenarios.run(ids, rerun=rerun)
         self.publish_verdict()
+        await self.witness.post(self.session.session_id, "scenarios")
 
     def verdict(self) -> Verdict:
         report = self.session.store.verify()
@@ -359,6 +363,7 @@ class Engine:
         await self.run_scenarios(rerun=rerun)
         verdict = self.publish_verdict()
         self.bus.publish(RunFinished(verdict.go, verdict.reasons))
+        await self.witness.post(self.session.session_id, "finished")
         return verdict
 
     def log_sources(self) -> list[LogSource]:

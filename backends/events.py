@@ -224,6 +224,58 @@ class RunFinished(Event):
         return cls(go=bool(payload["go"]), reasons=tuple(payload.get("reasons", ())))
 
 
+@dataclass(frozen=True)
+class WitnessPosted(Event):
+    """The chain head as it stood before this record was posted outside the session (see
+    `backends.evidence.witness`); `reason` is set instead of `url` when posting failed."""
+
+    kind: ClassVar[str] = "witness"
+    phase: str
+    issue: str  # owner/name#number, or "" when it could not be opened
+    records: int
+    head: str
+    url: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class AttentionNeeded(Event):
+    """Something waits for the operator (see `backends.attention`): the screen rings and shows it,
+    the configured hook is told. `message` is one line, already redacted."""
+
+    kind: ClassVar[str] = "attention"
+    need: str  # manual / approval / failure / verdict
+    message: str
+    title: str = ""
+    status: str = ""
+    scenario_id: str = ""
+    check_key: str = ""
+    severity: str = "warning"  # information / warning / error, as the screen shows it
+    ts: float = 0.0
+
+
+@dataclass(frozen=True)
+class HookRan(Event):
+    """The attention hook took an event and exited 0."""
+
+    kind: ClassVar[str] = "attention.hook"
+    need: str
+    item: str  # "scenario:<id>", "check:<key>" or "gate"
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class HookFailed(Event):
+    """The attention hook did not deliver: `reason` is one line (exit status, timeout, missing
+    program, events dropped while the hook was busy)."""
+
+    kind: ClassVar[str] = "attention.hook-failed"
+    need: str
+    item: str
+    reason: str
+    duration_s: float = 0.0
+
+
 Subscriber = Callable[[Event], None]
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import getpass
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backends.attention import Attention
+from backends.attention_hook import AttentionHook, hook_environment
 from backends.config import Settings
 from backends.engine import Engine
 from backends.events import EventBus
@@ -28,6 +31,8 @@ class Gate:
     world: SandboxWorld | None = None
     logs: LogHub | None = None
     foreign: ForeignRecords | None = None
+    #: runs the `[attention] command` for each event that needs the operator
+    hook: AttentionHook | None = None
     #: who sits at this terminal; recorded with manual results (the SSH server sets its user's key)
     operator: str = field(default_factory=lambda: f"local:{getpass.getuser()}")
 
@@ -37,6 +42,8 @@ class Gate:
             self.logs.start(self.engine.log_sources())
 
     async def aclose(self) -> None:
+        if self.hook is not None:
+            await self.hook.aclose()  # first: the end of the gate reaches the operator, and is recorded
         if self.foreign is not None:
             await self.foreign.aclose()
         if self.logs is not None:
@@ -54,6 +61,22 @@ def _known_secrets(settings: Settings) -> list[str]:
     if settings.platform is not None and settings.platform.token():
         found.append(settings.platform.token() or "")
     return found
+
+
+def _attention_hook(settings: Settings, bus: EventBus, redactor: Redactor) -> AttentionHook | None:
+    config = settings.attention
+    if not config.command:
+        return None
+    tokens = {"GATEROOM_GITHUB_TOKEN", "GATEROOM_STAFF_TOKEN"}
+    tokens |= {s.token_env for s in (settings.github, settings.platform) if s is not None}
+    return AttentionHook(
+        config.command,
+        config.timeout_s,
+        bus,
+        redactor.redact,
+        target=settings.target_label,
+        env=hook_environment(tokens, os.environ),
+    )
 
 
 async def open_gate(
@@ -75,10 +98,14 @@ async def open_gate(
     engine = Engine(
         settings, plan, session, bus, redactor, github_token=github_token, platform_token=platform_token
     )
+    hook = _attention_hook(settings, bus, redactor)
+    bus.subscribe(
+        Attention(bus, plan, session.state, redactor.redact, needs=settings.attention.on, hook=hook)
+    )
     session.store.start()
     bus.publish(session.open(settings.target_label, plan.name))
     logs = LogHub(session.logs, redactor, bus, ring_size=settings.logs.ring_lines)
-    gate = Gate(settings, session, engine, bus, world, logs)
+    gate = Gate(settings, session, engine, bus, world, logs, hook=hook)
     gate.foreign = ForeignRecords(session, bus)
     gate.foreign.start()
     gate.start_logs()

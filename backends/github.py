@@ -249,10 +249,11 @@ class GitHubAdapter:
 
         return await self._call(f"{repo}#{number} comments", fetch)
 
-    async def comment(self, repo: str, number: int, body: str) -> None:
-        await self._call(
+    async def comment(self, repo: str, number: int, body: str) -> str:
+        """Post a comment; returns its address."""
+        return await self._call(
             f"{repo}#{number} comment",
-            lambda: self._repo(repo).get_issue(number).create_comment(body),
+            lambda: str(self._repo(repo).get_issue(number).create_comment(body).html_url or ""),
             read=False,
         )
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from backends.errors import GateError
+from backends.events import Event, HookFailed
 from backends.gate import Gate
 from backends.report import ProgressPrinter, write_reports
 
@@ -36,6 +37,7 @@ async def run_headless(
     if on_open is not None:
         on_open(gate)
     gate.bus.subscribe(ProgressPrinter(out))
+    gate.bus.subscribe(lambda event: _hook_failed(event, err))
     out.write(f"session {gate.session.session_id} in {gate.session.dir}\n")
     try:
         verdict = await gate.engine.run(
@@ -56,6 +58,13 @@ async def run_headless(
             err.write(f"gateroom: could not run against {line}\n")
         return EXIT_COULD_NOT_RUN
     return EXIT_GO if verdict.go else EXIT_NO_GO
+
+
+def _hook_failed(event: Event, err: TextIO) -> None:
+    """The hook runs in headless mode too; when it cannot call the operator, say so (one line)."""
+    if isinstance(event, HookFailed):
+        err.write(f"gateroom: attention hook: {event.reason}\n")
+        err.flush()
 
 
 def _waive(gate: Gate, waivers: Sequence[tuple[str, str]], out: TextIO) -> None:

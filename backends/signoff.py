@@ -13,10 +13,14 @@ from typing import Any
 
 from backends.events import (
     ActionRecorded,
+    AttentionNeeded,
     CheckFinished,
     DecisionRecorded,
+    HookFailed,
+    HookRan,
     LoginRecorded,
     ScenarioFinished,
+    WitnessPosted,
     event_from_record,
 )
 from backends.evidence.chain import GENESIS
@@ -27,8 +31,20 @@ from backends.state import GateState
 SECURITY_AREAS = frozenset({"security", "rbac", "secrets", "approvals", "reliability", "network", "tls"})
 PRIORITY_ORDER = ("P0", "P1", "P2", "P3")
 _PRIORITY_IN_REASON = re.compile(r"\((P\d)\)")
-#: records that say who looked or decided, not what the gate found
-AUDIT_KINDS = frozenset({DecisionRecorded.kind, LoginRecorded.kind, ActionRecorded.kind})
+#: records that say who looked, decided or was called, not what the gate found (the hook may still
+#: be calling the operator about the verdict when the owner decides on it)
+AUDIT_KINDS = frozenset(
+    {
+        DecisionRecorded.kind,
+        LoginRecorded.kind,
+        ActionRecorded.kind,
+        AttentionNeeded.kind,
+        HookRan.kind,
+        HookFailed.kind,
+        # the head posted outside the session: it witnesses the evidence, it adds nothing to it
+        WitnessPosted.kind,
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from backends.errors import GateError
-from backends.events import Event, Progress, RunFinished, VerdictChanged
+from backends.events import AttentionNeeded, Event, HookFailed, Progress, RunFinished, VerdictChanged
 from backends.gate import Gate
 from backends.scenarios.runner import ScenarioRunner
 from backends.waivers import WaiverRefused, record_waiver
@@ -39,6 +41,17 @@ PANES = [
     ("security", "4 Security"),
     ("signoff", "5 Sign-off"),
 ]
+
+
+_ATTENTION_TITLES = {
+    "manual": "Manual check waiting",
+    "approval": "Approval waiting",
+    "failure": "Failure",
+    "verdict": "Gate finished",
+}
+#: long enough to be seen by an operator the bell called back from across the room
+ATTENTION_TOAST_S = 30.0
+_SEVERITIES: dict[str, SeverityLevel] = {"information": "information", "warning": "warning", "error": "error"}
 
 
 class GateRoomApp(App[None]):
@@ -151,6 +164,10 @@ class GateRoomApp(App[None]):
             pane.on_gate_event(event)
         if isinstance(event, Progress):
             self._status(event.message)
+        elif isinstance(event, AttentionNeeded):
+            self._call_operator(event)
+        elif isinstance(event, HookFailed):
+            self._status(f"Attention hook: {event.reason}", error=True)
         elif isinstance(event, (VerdictChanged, RunFinished)):
             self._set_badge()
             if isinstance(event, RunFinished):
@@ -159,6 +176,18 @@ class GateRoomApp(App[None]):
                     f"Gate finished: {label}"
                     + (f" — {len(event.reasons)} blocker(s), see 5 Sign-off" if event.reasons else "")
                 )
+
+    def _call_operator(self, event: AttentionNeeded) -> None:
+        """Something waits for the operator, who may be looking away: ring, and say what."""
+        if self.gate is None or self.gate.settings.attention.bell:
+            self.bell()
+        self.notify(
+            event.message,  # from hosts and the platform: data, never markup
+            title=_ATTENTION_TITLES.get(event.need, "Gate Room"),
+            severity=_SEVERITIES.get(event.severity, "warning"),
+            timeout=ATTENTION_TOAST_S,
+            markup=False,
+        )
 
     def on_show_logs(self, message: ShowLogs) -> None:
         """Another pane opens the logs pre-filtered to what it refers to."""
@@ -216,7 +245,7 @@ class GateRoomApp(App[None]):
 
     def _status(self, text: str, *, error: bool = False) -> None:
         line = self.query_one("#status-line", Static)
-        line.update(text)
+        line.update(Text(text))  # errors and progress quote hosts, hooks and the platform: data
         line.set_class(error, "error")
 
     # -- actions --------------------------------------------------------------------------

@@ -85,6 +85,12 @@ def _evidence_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore
     export.add_argument(
         "--sign-key", type=Path, metavar="FILE", help="sign the manifest with this SSH private key"
     )
+    export.add_argument(
+        "--witness-config",
+        type=Path,
+        metavar="FILE",
+        help="post the exported chain head on the gate's GitHub issue ([github] and [witness] of FILE)",
+    )
     verify = sub.add_parser("verify", help="check a bundle: exit 0 intact, 1 broken (names what), 2 unusable")
     verify.add_argument("bundle", type=Path, metavar="PATH", help="a bundle directory or .tar.gz")
     verify.add_argument(
@@ -92,6 +98,21 @@ def _evidence_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore
         type=Path,
         metavar="FILE",
         help="OpenSSH allowed_signers: require the manifest and every decision signed by a listed key",
+    )
+    verify.add_argument(
+        "--witness",
+        metavar="OWNER/NAME#N",
+        help="the gate's GitHub issue: the bundle must hold every chain head witnessed there",
+    )
+    verify.add_argument(
+        "--witness-config",
+        type=Path,
+        metavar="FILE",
+        help="GitHub API address and token variable from FILE's [github] (default: github.com, "
+        "$GATEROOM_GITHUB_TOKEN)",
+    )
+    verify.add_argument(
+        "--witness-author", metavar="LOGIN", help="count only witnesses posted by this GitHub account"
     )
     sign = sub.add_parser("sign", help="record the owner's decision, signed with an SSH key")
     sign.add_argument("--session-dir", type=Path, required=True, metavar="DIR", help="the session")

@@ -8,20 +8,51 @@ import sys
 
 from backends.bundle.errors import UnusableBundle
 from backends.bundle.export import export_bundle
-from backends.bundle.verify import verify_bundle
+from backends.bundle.verify import read_bundle, verify_bundle
+from backends.config import GitHubSettings, load_settings
 from backends.errors import GateError
+from backends.evidence.witness import Witnessed, WitnessError
 from backends.sshsig import AllowedSignersError, parse_allowed_signers
+from backends.witness import parse_issue_ref
+from backends.witness_cli import fetch_witnesses, witness_export
 
 EXIT_OK, EXIT_BROKEN, EXIT_UNUSABLE = 0, 1, 2
 
 
 def _export(args: argparse.Namespace) -> int:
+    settings = load_settings(args.witness_config) if args.witness_config else None  # bad config: before work
     result = export_bundle(args.session_dir, args.out, sign_key=args.sign_key)
     signed = ", manifest signed" if args.sign_key else ""
     print(
         f"wrote {result.path}: {result.files} files, {result.records} records, digest {result.digest}{signed}"
     )
+    if settings is None:
+        return EXIT_OK
+    head = verify_bundle(result.path).head
+    posted = asyncio.run(witness_export(settings, args.session_dir, result.records, head))
+    if posted.reason:
+        print(f"gateroom: bundle written, but its witness was not posted: {posted.reason}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    print(f"witnessed on {posted.issue}: {posted.records} records, head {posted.head[:12]}… ({posted.url})")
     return EXIT_OK
+
+
+def _witnesses(args: argparse.Namespace) -> list[Witnessed] | WitnessError | None:
+    if not args.witness:
+        if args.witness_config or args.witness_author:
+            raise GateError("--witness-config and --witness-author need --witness OWNER/NAME#N")
+        return None
+    try:
+        issue = parse_issue_ref(args.witness)
+    except ValueError as exc:
+        raise GateError(f"--witness: {exc}") from None
+    if args.witness_config:
+        github = load_settings(args.witness_config).github
+        if github is None:
+            raise GateError(f"{args.witness_config}: has no [github] section")
+    else:
+        github = GitHubSettings(platform_repo=issue.repo)
+    return asyncio.run(fetch_witnesses(github, issue, args.witness_author))
 
 
 def _sign(args: argparse.Namespace) -> int:
@@ -44,7 +75,8 @@ def _sign(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     try:
         signers = parse_allowed_signers(args.allowed_signers) if args.allowed_signers else None
-        result = verify_bundle(args.bundle, signers)
+        read_bundle(args.bundle)  # an unusable bundle is named before GitHub is asked anything
+        result = verify_bundle(args.bundle, signers, _witnesses(args))
     except (UnusableBundle, AllowedSignersError) as exc:
         print(f"gateroom: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE

@@ -5,15 +5,16 @@ problem names the item that changed: `chain` (every record's hash, each log exce
 record, each decision's chain head and bundle digest), `files` (every file against the manifest),
 `report` (the report, JUnit and signed statements regenerated from the records must equal the
 shipped ones), `signatures` (with an allowed_signers file: the manifest's and every decision's SSH
-signature, by a listed key), `witness` (not checked here yet). The first failing stage ends the run:
-nothing after it is trusted.
+signature, by a listed key), `witness` (with the witnesses read from the gate's GitHub issue: the
+bundle must hold every witnessed record, see `backends.evidence.witness`). The first failing stage
+ends the run: nothing after it is trusted.
 """
 
 from __future__ import annotations
 
 import json
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -25,6 +26,7 @@ from backends.bundle.manifest import MANIFEST, bundle_digest, digest, sha256
 from backends.bundle.report_md import short
 from backends.events import DecisionRecorded, LogExcerpt, event_from_record
 from backends.evidence.chain import GENESIS, verify_chain
+from backends.evidence.witness import Witnessed, WitnessError, check_against
 from backends.signing import MANIFEST_SIG, decision_statement, records_up_to
 from backends.sshsig import (
     DECISION_NAMESPACE,
@@ -214,7 +216,22 @@ def _signatures(files: Mapping[str, bytes], records: list[Record], signers: list
     return "; ".join(named)
 
 
-def verify_bundle(path: Path, signers: list[AllowedSigner] | None = None) -> VerifyResult:
+def _witness(records: list[Record], session: str, witnesses: Sequence[Witnessed] | WitnessError) -> str:
+    if isinstance(witnesses, WitnessError):
+        raise _Broken(str(witnesses))
+    checked = check_against(records, session, witnesses)
+    if not checked.ok:
+        raise _Broken(checked.detail)
+    return checked.detail
+
+
+def verify_bundle(
+    path: Path,
+    signers: list[AllowedSigner] | None = None,
+    witnesses: Sequence[Witnessed] | WitnessError | None = None,
+) -> VerifyResult:
+    """`witnesses` (read from the gate's issue by the caller; a WitnessError when one of them is
+    not to be trusted): None skips the witness stage."""
     files = read_bundle(path)
     head, count, decisions = GENESIS, 0, 0
     stages: list[Stage] = []
@@ -242,7 +259,12 @@ def verify_bundle(path: Path, signers: list[AllowedSigner] | None = None) -> Ver
             stages.append(Stage(current, "SKIP", "no --allowed-signers given"))
         else:
             stages.append(Stage(current, "OK", _signatures(files, records, signers)))
-        stages.append(Stage("witness", "SKIP", "no --witness given"))
+        current = "witness"
+        if witnesses is None:
+            stages.append(Stage(current, "SKIP", "no --witness given"))
+        else:
+            session = str(manifest.get("session", ""))
+            stages.append(Stage(current, "OK", _witness(records, session, witnesses)))
     except _Broken as exc:
         stages.append(Stage(current, "FAIL", str(exc)))
         return VerifyResult(False, str(exc), count, head, decisions, tuple(stages), current)

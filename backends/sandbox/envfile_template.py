@@ -7,7 +7,7 @@ import secrets
 import string
 
 from backends.sandbox.faults import FaultSet
-from backends.sandbox.platform_labels import catalogue
+from backends.signals.kodex import label_catalogue as catalogue
 
 _ALNUM = string.ascii_letters + string.digits
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from backends.errors import AdapterError, ErrorKind
 from backends.sandbox.faults import FaultSet, register
-from backends.sandbox.platform_labels import catalogue
+from backends.signals.kodex import label_catalogue as catalogue
 
 OPERATOR = "gate-operator"
 BOT = "codex-k8s-bot"

@@ -82,6 +82,26 @@ def catalogue_key(label: str) -> str:
     return label.strip().strip("[]").strip().lower()
 
 
+# libs/go/domain/webhook/constants.go: labels no webhook code starts a run on (run:debug is only
+# passed to the agent as KODEX_RUN_DEBUG_LABEL)
+DEBUG_LABEL = "run:debug"
+STATE_LABELS = tuple(f"state:{s}" for s in ("blocked", "in-review", "approved", "superseded", "abandoned"))
+NEED_LABELS = tuple(f"need:{n}" for n in ("input", "pm", "sa", "qa", "sre", "em", "km", "reviewer"))
+
+
+def label_catalogue() -> list[str]:
+    """Every label a stock installation defines (the bootstrap creates them in each bound repository)."""
+    return [
+        *TRIGGER_KINDS,
+        DEBUG_LABEL,
+        *STATE_LABELS,
+        *NEED_LABELS,
+        DISCUSSION_LABEL,
+        *(f"[{key}]" for key in MODELS),
+        *(f"[{key}]" for key in REASONING),
+    ]
+
+
 # joblauncher/metadata.go and worker/run_runtime.go
 K = "kodex.works/"
 MANAGED_BY, MANAGED_BY_WORKER = K + "managed-by", "kodex-worker"

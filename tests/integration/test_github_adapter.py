@@ -17,7 +17,7 @@ from backends.redact import Redactor
 from backends.sandbox.faults import CATALOGUE, FaultSet
 from backends.sandbox.github_api import SandboxGitHubApi
 from backends.sandbox.github_state import BOT, MISSING_LABELS, OPERATOR, GitHubState, Label
-from backends.sandbox.platform_labels import catalogue
+from backends.signals.kodex import label_catalogue as catalogue
 
 TOKEN = "ghp_" + "S4ndb0xT0ken" * 3
 PLATFORM, PROJECT = "codex-k8s/codex-k8s", "codex-k8s/demo-app"
