@@ -1,15 +1,18 @@
 """The cluster adapter: reads of the codex-k8s cluster over kubernetes_asyncio.
 
 Every call is bounded by `settings.timeout` and retried once after a short pause when the failure
-is transient (5xx, timeout, dropped connection); every failure becomes an `AdapterError` with a kind
-and one line. Free text from the cluster (log lines, messages, annotations, env values) is redacted
-here, at the source. The long-lived streams (namespace watch, pod log follow) live in
-`backends.cluster_streams`, over the same client and error mapping.
+is transient (5xx, timeout, dropped connection); a read that timed out is asked again with twice the
+patience, since a busy API server answers late rather than not at all, and a dead one is still an
+error within three timeouts. Every failure becomes an `AdapterError` with a kind and one line. Free
+text from the cluster (log lines, messages, annotations, env values) is redacted here, at the
+source. The long-lived streams (namespace watch, pod log follow) live in `backends.cluster_streams`,
+over the same client and error mapping.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import logging
 import os
@@ -66,11 +69,17 @@ T = TypeVar("T")
 logging.getLogger("kubernetes_asyncio.client.rest").setLevel(logging.INFO)
 
 RETRIES = 1
+#: the retry of a read that timed out waits this many times `settings.timeout`
+RETRY_PATIENCE = 2.0
 #: k3s writes its admin kubeconfig here, root's, mode 600
 K3S_YAML = "/etc/rancher/k3s/k3s.yaml"
 BACKOFF_S = 0.2
 #: a followed stream with no bytes for this long is reopened (from where it was); not a total limit
 STREAM_IDLE_S = 300.0
+
+
+#: how long the attempt under way may take: `settings.timeout`, or more on the retry of a read
+_patience: contextvars.ContextVar[float | None] = contextvars.ContextVar("cluster_patience", default=None)
 
 
 def _opts(**kwargs: Any) -> dict[str, Any]:
@@ -263,13 +272,22 @@ class ClusterAdapter:
         )
         return self._error(kind, self.clean(f"{what}: {message}"))
 
+    @property
+    def request_timeout(self) -> float:
+        """The bound of the request under way (`_request_timeout` of the client's calls)."""
+        return _patience.get() or self.settings.timeout
+
     async def call(self, what: str, fn: Callable[[], Awaitable[T]], *, retry: bool = True) -> T:
+        """`retry` is for reads only (access reviews included: they change nothing); a write whose
+        answer timed out may have happened, so it must not be sent again."""
         attempts = 1 + (RETRIES if retry else 0)
+        patience = self.settings.timeout
         for attempt in range(1, attempts + 1):
+            token = _patience.set(patience)
             try:
                 if self.forward is not None:
                     await self.forward.ready(self.settings.timeout)
-                async with asyncio.timeout(self.settings.timeout):
+                async with asyncio.timeout(patience):
                     return await fn()
             except Exception as exc:
                 err = self.translate(exc, what)
@@ -279,14 +297,23 @@ class ClusterAdapter:
                     ErrorKind.DROPPED,
                 }
                 if attempt < attempts and (err.transient or forwarded):
+                    if err.kind is ErrorKind.TIMEOUT:
+                        patience = self.settings.timeout * RETRY_PATIENCE
                     await asyncio.sleep(BACKOFF_S * attempt)
                     continue
+                if err.kind is ErrorKind.TIMEOUT and patience > self.settings.timeout:
+                    again = (
+                        f"no answer within {self.settings.timeout:g}s, nor within {patience:g}s on a retry"
+                    )
+                    err = self._error(err.kind, self.clean(f"{what}: {again}"))
                 raise err from None
+            finally:
+                _patience.reset(token)
         raise AssertionError("unreachable")
 
     @property
     def _kw(self) -> dict[str, Any]:
-        return {"_request_timeout": self.settings.timeout}
+        return {"_request_timeout": self.request_timeout}
 
     def _core(self) -> client.CoreV1Api:
         return client.CoreV1Api(self.api)

@@ -66,6 +66,13 @@ class Workload:
     ready: int
     available: int
     images: list[str] = field(default_factory=list)
+    #: rollout state: pods on the current template, all pods (old ReplicaSets too), and whether the
+    #: controller has seen the current spec (status.observedGeneration >= metadata.generation)
+    updated: int = 0
+    current: int = 0
+    generation_observed: bool = True
+    #: the Progressing condition's reason (NewReplicaSetAvailable, ProgressDeadlineExceeded, ...)
+    progress: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,8 @@ class Job:
     succeeded: int
     failed: int
     complete: bool
+    images: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -204,20 +213,29 @@ def pod_from(obj: Any, clean: Clean) -> Pod:
 
 def workload_from(kind: str, obj: Any) -> Workload:
     status = obj.status
+    conditions = (getattr(status, "conditions", None) or []) if status else []
+    progress = next((c.reason or "" for c in conditions if c.type == "Progressing"), "")
+    observed = getattr(status, "observed_generation", None) if status else None
+    generation = obj.metadata.generation
     return Workload(
         kind=kind,
         name=obj.metadata.name,
         namespace=obj.metadata.namespace,
         replicas=obj.spec.replicas or 0,
         ready=(status.ready_replicas or 0) if status else 0,
-        available=(status.available_replicas or 0) if status else 0,
+        available=(getattr(status, "available_replicas", None) or 0) if status else 0,
         images=[c.image or "" for c in obj.spec.template.spec.containers],
+        updated=(status.updated_replicas or 0) if status else 0,
+        current=(status.replicas or 0) if status else 0,
+        generation_observed=generation is None or (observed is not None and observed >= generation),
+        progress=progress,
     )
 
 
 def job_from(obj: Any) -> Job:
     status = obj.status
     conditions = (status.conditions or []) if status else []
+    template = obj.spec.template.spec if obj.spec and obj.spec.template else None
     return Job(
         name=obj.metadata.name,
         namespace=obj.metadata.namespace,
@@ -225,6 +243,8 @@ def job_from(obj: Any) -> Job:
         succeeded=(status.succeeded or 0) if status else 0,
         failed=(status.failed or 0) if status else 0,
         complete=any(c.type == "Complete" and c.status == "True" for c in conditions),
+        images=[c.image or "" for c in template.containers] if template else [],
+        labels=dict(obj.metadata.labels or {}),
     )
 
 

@@ -76,7 +76,10 @@ async def _open(
 
 
 async def _readline(adapter: ClusterAdapter, resp: aiohttp.ClientResponse) -> bytes:
-    return await asyncio.wait_for(resp.content.readline(), adapter.stream_idle)
+    # not wait_for: on 3.11 it drops a cancel that lands as a line arrives, and the follower, told to
+    # stop, waits for the next line instead (up to `stream_idle`), holding up the gate's close
+    async with asyncio.timeout(adapter.stream_idle):
+        return await resp.content.readline()
 
 
 # -- pod logs ------------------------------------------------------------------------------------------
@@ -159,7 +162,7 @@ async def _list_namespaces(adapter: ClusterAdapter, selector: str) -> tuple[dict
     core = client.CoreV1Api(adapter.api)
     res = await adapter.call(
         "list namespaces",
-        lambda: core.list_namespace(_request_timeout=adapter.settings.timeout, **_selector(selector)),
+        lambda: core.list_namespace(_request_timeout=adapter.request_timeout, **_selector(selector)),
     )
     items = {n.metadata.name: namespace_from(n, adapter.clean) for n in res.items}
     return items, str(res.metadata.resource_version or "")

@@ -7,6 +7,7 @@ it names.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -132,6 +133,79 @@ class AttentionSettings(_Strict):
         return command
 
 
+#: the one placeholder publication names may hold: the session's id
+SESSION_PLACEHOLDER = "{session}"
+_BAD_REF = re.compile(r"(^[/.]|/$|\.\.|//|@\{|[\s~^:?*\[\\]|\.lock$|\.$)")
+
+
+def _no_other_braces(value: str) -> str:
+    if "{" in value.replace(SESSION_PLACEHOLDER, "") or "}" in value.replace(SESSION_PLACEHOLDER, ""):
+        raise ValueError(f"{value!r}: the only placeholder is {SESSION_PLACEHOLDER}")
+    return value
+
+
+class PublishSettings(_Strict):
+    """`gateroom publish`: where the decided evidence goes (needs [github]): a pull request with the
+    gate report, release notes, runbook and traceability row, a draft release carrying the bundle,
+    and a comment on the closeout issue. Names may hold {session}."""
+
+    #: owner/name; default: github.platform_repo
+    repo: str | None = Field(default=None, pattern=r"^[\w.-]+/[\w.-]+$")
+    #: the issue that closes the gate: it gets the verdict, the decision and the links
+    closeout_issue: int = Field(ge=1)
+    #: the checkpoint issue whose row in the issue map the gate updates (the platform's is #128)
+    checkpoint_issue: int = Field(ge=1)
+    #: the plan's scenario that confirms the checkpoint
+    checkpoint_scenario: str = Field(default="A1.128", min_length=1)
+    #: the system and version the release notes name
+    system: str = Field(default="kodex", min_length=1)
+    version: str = Field(default="gate-{session}", min_length=1)
+    branch: str = "gateroom/gate-{session}"
+    tag: str = "gate-{session}"
+    report_path: str = "docs/delivery/regression_gate_{session}.md"
+    release_notes_path: str = "docs/delivery/release_notes_gate_{session}.md"
+    runbook_path: str = "docs/ops/e2e_gate_runbook.md"
+    issue_map_path: str = "docs/delivery/issue_map.md"
+    release_notes_template: str = "docs/templates/release_notes.md"
+    runbook_template: str = "docs/templates/runbook.md"
+
+    @field_validator("branch", "tag")
+    @classmethod
+    def _ref_name(cls, value: str) -> str:
+        _no_other_braces(value)
+        if not value or _BAD_REF.search(value.replace(SESSION_PLACEHOLDER, "x")):
+            raise ValueError(f"{value!r} is not a valid git ref name")
+        return value
+
+    @field_validator(
+        "report_path",
+        "release_notes_path",
+        "runbook_path",
+        "issue_map_path",
+        "release_notes_template",
+        "runbook_template",
+    )
+    @classmethod
+    def _doc_path(cls, value: str) -> str:
+        _no_other_braces(value)
+        parts = value.split("/")
+        if value.startswith("/") or "\\" in value or any(p in ("", ".", "..") for p in parts):
+            raise ValueError(f"{value!r}: give a path inside the repository, like docs/ops/x.md")
+        if not value.endswith(".md"):
+            raise ValueError(f"{value!r}: a document of the repository ends in .md")
+        return value
+
+    @model_validator(mode="after")
+    def _distinct(self) -> PublishSettings:
+        written = [self.report_path, self.release_notes_path, self.runbook_path, self.issue_map_path]
+        if len(set(written)) != len(written):
+            raise ValueError("report_path, release_notes_path, runbook_path and issue_map_path must differ")
+        return self
+
+    def named(self, value: str, session: str) -> str:
+        return value.replace(SESSION_PLACEHOLDER, session)
+
+
 class CodexSettings(_Strict):
     #: a local copy of bootstrap/host/config.env (the host's copy is named by hosts[].env_file)
     env_file: Path | None = None
@@ -194,6 +268,7 @@ class Settings(_Strict):
     timing: TimingSettings = Field(default_factory=TimingSettings)
     attention: AttentionSettings = Field(default_factory=AttentionSettings)
     witness: WitnessSettings = Field(default_factory=WitnessSettings)
+    publish: PublishSettings | None = None
     codex: CodexSettings = Field(default_factory=CodexSettings)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     logs: LogsSettings = Field(default_factory=LogsSettings)
@@ -213,6 +288,8 @@ class Settings(_Strict):
         unknown = [f.host for f in self.logs.files if f.host is not None and f.host not in names]
         if unknown:
             raise ValueError(f"logs.files names host {unknown[0]!r}, which is not in hosts")
+        if self.publish is not None and self.github is None:
+            raise ValueError("publish needs a [github] section (the API address and the token variable)")
         return self
 
     @property

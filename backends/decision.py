@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from backends.bundle.content import Record, build_files
+from backends.bundle.content import LAYOUT, Record, build_files
 from backends.bundle.errors import BundleError
 from backends.bundle.manifest import bundle_digest
 from backends.errors import GateError
@@ -80,7 +80,7 @@ def session_excerpts(session_dir: Path):  # type: ignore[no-untyped-def]
 
 def digest_at(session_dir: Path, records: Sequence[Record]) -> str:
     """The digest of the bundle `gateroom export` would write for exactly these records."""
-    return bundle_digest(build_files(records, session_excerpts(session_dir)))
+    return bundle_digest(build_files(records, session_excerpts(session_dir), LAYOUT))
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,8 @@ def prepare(session: Session, actor: Actor, decision: str, comment: str = "") ->
         raise DecisionError("a decision is already recorded for this evidence")
     head = records[-1]["hash"] if records else GENESIS
     digest = digest_at(session.dir, records)
-    return DecisionRecorded(decision, actor.who, " ".join(comment.split()), head, digest, actor.role)
+    comment = " ".join(comment.split())
+    return DecisionRecorded(decision, actor.who, comment, head, digest, actor.role, bundle_layout=LAYOUT)
 
 
 def prepare_signed(

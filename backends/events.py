@@ -168,12 +168,17 @@ class DecisionRecorded(Event):
     role: str = ""  # owner / operator; "" for decisions recorded before roles existed
     #: the decider's SSH signature (OpenSSH format) over `signing.decision_statement`; "" if unsigned
     signature: str = ""
+    #: the bundle layout `bundle_digest` was computed under (`backends.bundle.content.LAYOUTS`)
+    bundle_layout: int = 1
 
     def to_payload(self) -> dict[str, Any]:
-        # an unsigned decision is recorded exactly as before signatures existed (same bytes, same hash)
+        # a decision is recorded exactly as before signatures and layouts existed (same bytes, same
+        # hash) when it has neither
         payload = asdict(self)
         if not self.signature:
             del payload["signature"]
+        if self.bundle_layout == 1:
+            del payload["bundle_layout"]
         return payload
 
 
@@ -274,6 +279,69 @@ class HookFailed(Event):
     item: str
     reason: str
     duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class RunObserved(Event):
+    """One platform run as the gate saw it when its scenario ended (see `backends.scenarios.observe`):
+    what the bundle's `runs.json` holds per run. `notes` say what could not be read, and why."""
+
+    kind: ClassVar[str] = "run.observed"
+    scenario_id: str
+    attempt: int
+    run_id: str
+    trigger_kind: str = ""
+    status: str = ""
+    repo: str = ""
+    issue: int | None = None
+    issue_url: str = ""
+    pr: int | None = None
+    pr_url: str = ""
+    namespace: str = ""
+    job_name: str = ""
+    job_namespace: str = ""
+    created_at: str = ""
+    #: {"thread", "label", "action", "actor", "at"} in the order GitHub lists them
+    label_transitions: tuple[dict[str, Any], ...] = ()
+    #: name -> a staff API address or a kubectl command (control_plane, worker, job, staff_logs, …)
+    logs: dict[str, str] = field(default_factory=dict)
+    #: {"event_type", "created_at", "payload"}, oldest first
+    flow_events: tuple[dict[str, Any], ...] = ()
+    #: the run's MCP action requests: {"id", "tool_name", "action", "approval_mode", "state", …}
+    action_requests: tuple[dict[str, Any], ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Event:
+        lists = ("label_transitions", "flow_events", "action_requests", "notes")
+        return cls(**{**payload, **{k: tuple(payload.get(k, ())) for k in lists}})
+
+
+@dataclass(frozen=True)
+class PublishStep(Event):
+    """One step of `gateroom publish` and what it did: created / updated / unchanged / failed."""
+
+    kind: ClassVar[str] = "publish.step"
+    step: str  # preflight / branch / file / release / asset / pull / comment
+    target: str
+    status: str
+    url: str = ""
+    detail: str = ""
+    digest: str = ""  # the bundle digest being published
+
+
+@dataclass(frozen=True)
+class PublishFinished(Event):
+    """The end of one `gateroom publish`: `reason` (one line) is set when it stopped part-way."""
+
+    kind: ClassVar[str] = "publish.finished"
+    ok: bool
+    repo: str
+    digest: str
+    head: str
+    records: int
+    reason: str = ""
+    links: dict[str, str] = field(default_factory=dict)
 
 
 Subscriber = Callable[[Event], None]

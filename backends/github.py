@@ -28,6 +28,7 @@ from backends.github_models import (
     Review,
     iso,
 )
+from backends.github_publishing import PublishingCalls
 from backends.leaks import Leak, Scan
 from backends.redact import Redactor
 
@@ -37,7 +38,7 @@ MAX_ISSUES_SCANNED = 1000  # find_issue reads newest first and gives up after th
 REVIEW_EVENTS = ("APPROVE", "REQUEST_CHANGES", "COMMENT")
 
 
-class GitHubAdapter:
+class GitHubAdapter(PublishingCalls):
     def __init__(
         self,
         settings: GitHubSettings,
@@ -143,6 +144,15 @@ class GitHubAdapter:
 
     async def default_branch(self, repo: str) -> str:
         return await self._call(f"{repo}", lambda: self._client().get_repo(repo).default_branch)
+
+    async def branch_head(self, repo: str, branch: str | None = None) -> tuple[str, str]:
+        """(branch, the commit SHA at its head); the default branch when none is named."""
+
+        def fetch() -> tuple[str, str]:
+            name = branch or self._client().get_repo(repo).default_branch
+            return name, str(self._repo(repo).get_branch(name).commit.sha)
+
+        return await self._call(f"{repo} branch head", fetch)
 
     # -- labels -------------------------------------------------------------------------------------------
     async def labels(self, repo: str) -> list[str]:

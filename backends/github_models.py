@@ -81,3 +81,50 @@ def iso(value: dt.datetime | None) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class FileAt:
+    """A file on a branch. `data` is the raw content (a document the gate rewrites and writes back:
+    redacting it would write the masks into the repository); nothing shows or records it."""
+
+    path: str
+    sha: str  # the git blob hash, which an update must name
+    data: bytes
+
+
+@dataclass(frozen=True)
+class PullRef:
+    number: int
+    url: str
+    state: str
+    head: str
+    #: SHA-256 of title and body: compared with what the gate would write, never shown
+    text_sha256: str
+
+
+@dataclass(frozen=True)
+class ReleaseRef:
+    id: int
+    tag: str
+    draft: bool
+    url: str
+    text_sha256: str  # of name and body
+
+
+@dataclass(frozen=True)
+class AssetRef:
+    id: int
+    name: str
+    label: str
+    size: int
+    url: str  # the API address (download with Accept: application/octet-stream)
+    download_url: str
+
+
+@dataclass(frozen=True)
+class CommentRef:
+    id: int
+    url: str
+    author: str
+    body_sha256: str

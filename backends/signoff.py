@@ -19,6 +19,8 @@ from backends.events import (
     HookFailed,
     HookRan,
     LoginRecorded,
+    PublishFinished,
+    PublishStep,
     ScenarioFinished,
     WitnessPosted,
     event_from_record,
@@ -43,6 +45,9 @@ AUDIT_KINDS = frozenset(
         HookFailed.kind,
         # the head posted outside the session: it witnesses the evidence, it adds nothing to it
         WitnessPosted.kind,
+        # where the decided evidence was published: the publication changes nothing that was found
+        PublishStep.kind,
+        PublishFinished.kind,
     }
 )
 

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import gc
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 
-from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from backends.errors import GateError
 from backends.events import AttentionNeeded, Event, HookFailed, Progress, RunFinished, VerdictChanged
 from backends.gate import Gate
 from backends.scenarios.runner import ScenarioRunner
 from backends.waivers import WaiverRefused, record_waiver
+from tui.footer import GateFooter
 from tui.header import GateHeader
 from tui.help import HelpScreen
-from tui.messages import GateEvent, GateOpened
+from tui.messages import GateEvents, GateOpened
 from tui.panes.base import (
     CancelScenario,
     GatePane,
@@ -33,6 +35,7 @@ from tui.panes.preflight import PreflightPane
 from tui.panes.scenarios import ScenariosPane
 from tui.panes.security import SecurityPane, WaiveCheck
 from tui.panes.signoff import SignoffPane
+from tui.text import plain, printable
 
 PANES = [
     ("preflight", "1 Preflight"),
@@ -82,6 +85,9 @@ class GateRoomApp(App[None]):
         self._verbose = verbose
         self.gate: Gate | None = None
         self.exit_error: str = ""
+        self._events: deque[Event] = deque()
+        self._events_posted = False
+        self._panes: list[GatePane] = []
 
     def compose(self) -> ComposeResult:
         yield GateHeader(id="header")
@@ -97,7 +103,7 @@ class GateRoomApp(App[None]):
             with TabPane(PANES[4][1], id="signoff"):
                 yield SignoffPane(id="signoff-pane")
         yield Static("Opening the gate…", id="status-line")
-        yield Footer()
+        yield GateFooter()
 
     # -- opening --------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -117,21 +123,36 @@ class GateRoomApp(App[None]):
         gate = self.gate = message.gate
 
         def forward(event: Event) -> None:
-            self.post_message(GateEvent(event))
+            # queued, with one message waiting at a time: a burst is drawn once (this may run on an
+            # engine thread; the flag is cleared before the queue is drained, so nothing is missed)
+            self._events.append(event)
+            if not self._events_posted:
+                self._events_posted = True
+                self.post_message(GateEvents())
 
         gate.bus.subscribe(forward)
         header = self.query_one(GateHeader)
         header.session = gate.session.session_id
         header.target = gate.settings.target_label
         self._set_badge()
-        for pane in self.query(GatePane):
+        self._panes = list(self.query(GatePane))
+        for pane in self._panes:
             pane.load(gate)
         if self._verbose and gate.world is not None:
-            self.notify("\n".join(gate.world.endpoints()), title="Sandbox", timeout=30)
+            self.notify("\n".join(gate.world.endpoints()), title="Sandbox", timeout=30, markup=False)
         resumed = " (resumed)" if gate.session.resumed else ""
         self._status(f"Session {gate.session.session_id}{resumed} · evidence in {gate.session.dir}")
+        self.call_after_refresh(self._freeze_start_up_heap)
         if self._autorun:
             self._run_gate()
+
+    def _freeze_start_up_heap(self) -> None:
+        """The app, its widgets and the opened gate live as long as the session: frozen, they leave the
+        collector's full passes, which otherwise walk all of them again and again while lines stream
+        in — each pass was a pause of hundreds of milliseconds that key presses waited behind. (No
+        collection first: that would cost as much once; the little start-up garbage frozen with them
+        is released at unmount.)"""
+        gc.freeze()
 
     @work(exclusive=True, group="engine")
     async def _run_gate(self) -> None:
@@ -158,9 +179,13 @@ class GateRoomApp(App[None]):
             self._status(str(exc), error=True)
 
     # -- events ---------------------------------------------------------------------------
-    def on_gate_event(self, message: GateEvent) -> None:
-        event: Event = message.event
-        for pane in self.query(GatePane):
+    def on_gate_events(self, message: GateEvents) -> None:
+        self._events_posted = False
+        while self._events:
+            self._on_event(self._events.popleft())
+
+    def _on_event(self, event: Event) -> None:
+        for pane in self._panes:
             pane.on_gate_event(event)
         if isinstance(event, Progress):
             self._status(event.message)
@@ -182,7 +207,7 @@ class GateRoomApp(App[None]):
         if self.gate is None or self.gate.settings.attention.bell:
             self.bell()
         self.notify(
-            event.message,  # from hosts and the platform: data, never markup
+            printable(event.message),  # from hosts and the platform: data, never markup
             title=_ATTENTION_TITLES.get(event.need, "Gate Room"),
             severity=_SEVERITIES.get(event.severity, "warning"),
             timeout=ATTENTION_TOAST_S,
@@ -245,13 +270,20 @@ class GateRoomApp(App[None]):
 
     def _status(self, text: str, *, error: bool = False) -> None:
         line = self.query_one("#status-line", Static)
-        line.update(Text(text))  # errors and progress quote hosts, hooks and the platform: data
+        line.update(plain(text, one_line=True))  # errors and progress quote hosts, hooks and the platform
         line.set_class(error, "error")
 
     # -- actions --------------------------------------------------------------------------
     def action_show(self, pane: str) -> None:
-        self.query_one(TabbedContent).active = pane
-        # the pane's keys should work at once, without a tab key to reach its table first
+        tabs = self.query_one(TabbedContent)
+        # what changed while it was hidden is drawn before the switch: its first frame is current
+        for gate_pane in tabs.get_pane(pane).query(GatePane):
+            gate_pane.bring_up_to_date()
+        tabs.active = pane
+        # the pane's keys should work at once, without a tab key to reach its table first. Focused
+        # now, the pane's first frame is drawn focused (a table redraws every cell when its focus
+        # changes); after the refresh again, for a widget that could not take the focus yet
+        self._focus_pane(pane)
         self.call_after_refresh(self._focus_pane, pane)
 
     def _focus_pane(self, pane: str) -> None:
@@ -290,5 +322,6 @@ class GateRoomApp(App[None]):
         yield SystemCommand("Help", "Keys and what the verdict means", self.action_help)
 
     async def on_unmount(self) -> None:
+        gc.unfreeze()  # what the app froze is collectable again (tests run many apps in one process)
         if self.gate is not None:
             await self.gate.aclose()

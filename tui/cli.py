@@ -12,6 +12,7 @@ from backends.config import load_settings
 from backends.errors import GateError
 from backends.gate import Gate, open_demo_gate, open_gate
 from backends.headless import EXIT_COULD_NOT_RUN, run_headless
+from backends.redact import engine_report
 from backends.sandbox.faults import FaultSet
 from backends.sandbox.world import DEMO_WAIVERS, fault_descriptions
 
@@ -39,10 +40,22 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _version() -> str:
+    """The package version and the redaction engine in use (Hyperscan, or the pure-Python fallback)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        number = version("gateroom")
+    except PackageNotFoundError:
+        number = "(not installed)"
+    return f"gateroom {number}; redaction: {engine_report()}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gateroom", description="Gate Room: the control room for a kodex e2e regression gate."
     )
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     demo = sub.add_parser(
         "demo", help="start the built-in sandbox on loopback and open the control room on it"
@@ -119,6 +132,15 @@ def _evidence_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore
     sign.add_argument("--key", type=Path, required=True, metavar="FILE", help="the owner's SSH private key")
     sign.add_argument("decision", choices=("GO", "NO-GO"))
     sign.add_argument("--comment", default="", help="the reason, recorded with the decision")
+    publish = sub.add_parser(
+        "publish",
+        help="publish the decided evidence: a pull request with the documents, the bundle on a draft "
+        "release, a comment on the closeout issue ([publish] of the config; safe to run again)",
+    )
+    publish.add_argument("--session-dir", type=Path, required=True, metavar="DIR", help="the session")
+    publish.add_argument(
+        "--config", type=Path, default=Path("gateroom.toml"), metavar="FILE", help="default %(default)s"
+    )
     serve = sub.add_parser("serve", help="serve the Gate Room over SSH to the keys in a keys file")
     serve.add_argument("--session-dir", type=Path, required=True, metavar="DIR", help="the session")
     serve.add_argument("--listen", default="127.0.0.1:2222", metavar="HOST:PORT", help="default %(default)s")
@@ -151,6 +173,7 @@ def _waivers(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 
 def _print_endpoints(gate: Gate) -> None:
+    print(f"redaction: {engine_report()}")
     if gate.world is not None:
         for line in gate.world.endpoints():
             print(line)
@@ -173,7 +196,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in {"export", "verify", "serve", "sign"}:
+    if args.command in {"export", "verify", "serve", "sign", "publish"}:
         from tui.evidence_cli import run_evidence_command
 
         return run_evidence_command(args)

@@ -100,8 +100,25 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _publish(args: argparse.Namespace) -> int:
+    from backends.events import Event, PublishStep
+    from backends.publish.command import publish_session
+
+    settings = load_settings(args.config)
+
+    def show(event: Event) -> None:
+        if isinstance(event, PublishStep) and event.status != "failed":
+            where = f"  {event.url}" if event.url else ""
+            print(f"{event.step:9} {event.target}: {event.status}{where}", flush=True)
+
+    result = asyncio.run(publish_session(settings, args.session_dir, show))
+    what = f"{result.changed} change(s)" if result.changed else "nothing to change: all was already right"
+    print(f"published to {result.repo}: {what}; bundle digest {result.digest}")
+    return EXIT_OK
+
+
 def run_evidence_command(args: argparse.Namespace) -> int:
-    commands = {"export": _export, "verify": _verify, "serve": _serve, "sign": _sign}
+    commands = {"export": _export, "verify": _verify, "serve": _serve, "sign": _sign, "publish": _publish}
     try:
         return commands[args.command](args)
     except GateError as exc:

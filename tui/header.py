@@ -7,6 +7,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from tui.styles import STATUS_STYLE
+from tui.text import printable
 
 
 class GateHeader(Widget):
@@ -23,9 +24,9 @@ class GateHeader(Widget):
         left = Text.assemble(
             ("Gate Room", "bold"),
             "  session ",
-            (self.session or "—", "bold"),
+            (printable(self.session or "—", one_line=True), "bold"),
             "  target ",
-            (self.target or "—", "bold"),
+            (printable(self.target or "—", one_line=True), "bold"),
         )
         width = self.size.width
         pad = max(1, width - left.cell_len - badge.cell_len - 1)

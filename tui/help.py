@@ -17,12 +17,14 @@ HELP = """\
 | `enter` `d` | preflight: the selected check's detail |
 | `r` `g` `R` | preflight: re-run the check, its group, everything |
 | `enter` `c` | scenarios: detail (steps, expected vs actual, issue, PR, excerpts), label coverage |
+| `t` | scenarios: the timeline: every item and run over wall-clock time, the critical path; `r` runs on/off |
 | `g` `p` `f` | scenarios: filter by group, priority, status |
 | `r` `x` `s` | scenarios: run or retry, cancel, skip with a reason |
 | `y` `n` | scenarios: a manual scenario passed / failed (with a note) |
 | `enter` `m` `w` | security: a finding's detail, the RBAC matrix, waive (with a reason) |
 | `r` `R` | security: re-run the check, every check |
 | `g` `n` `c` | sign-off: decide GO, decide NO-GO, comment; then `y` confirms, `escape` cancels |
+| `p` | sign-off: publish the decided evidence (pull request, bundle on a draft release, comment) |
 | `ctrl+p` | command palette: every action by name |
 | `p` `space` | logs: pause / follow (`End` follows again) |
 | `/` `n` `N` | logs: search, next / previous hit |

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from backends.events import Event
 from backends.gate import Gate
 
 
-class GateEvent(Message):
-    def __init__(self, event: Event) -> None:
-        super().__init__()
-        self.event = event
+class GateEvents(Message):
+    """Engine events are waiting in the app's queue: one message however many arrived meanwhile (a
+    follower publishes a whole poll's records at once), so the panes redraw once for all of them."""
 
 
 class GateOpened(Message):

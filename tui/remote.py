@@ -33,6 +33,9 @@ RUNS_ELSEWHERE = "Scenarios run in the operator's terminal; this view follows it
 class RemoteGateRoomApp(GateRoomApp):
     def __init__(self, opener: Callable[[], Awaitable[Gate]], actor: Actor) -> None:
         super().__init__(opener, autorun=False)
+        # a sliding tab underline is a score of frames per key, drawn and sent over SSH for each
+        # viewer: served terminals jump straight to the new pane
+        self.animation_level = "none"
         self.actor = actor
         self.sub_title = f"{actor.role} {actor.who}"
 
@@ -47,29 +50,29 @@ class RemoteGateRoomApp(GateRoomApp):
         # runs happen in the operator's own terminal, with its config and keys; prevent_default keeps
         # the base app's handler (which would run them here) from being called after this one
         message.prevent_default()
-        self.notify("Checks run in the operator's terminal; this view follows its evidence.")
+        self.notify("Checks run in the operator's terminal; this view follows its evidence.", markup=False)
 
     # the served process has no GitHub or cluster access of its own: it never drives the scenarios
     def on_run_scenarios(self, message: RunScenarios) -> None:
         message.prevent_default()
-        self.notify(RUNS_ELSEWHERE)
+        self.notify(RUNS_ELSEWHERE, markup=False)
 
     def on_cancel_scenario(self, message: CancelScenario) -> None:
         message.prevent_default()
-        self.notify(RUNS_ELSEWHERE)
+        self.notify(RUNS_ELSEWHERE, markup=False)
 
     def on_skip_scenario(self, message: SkipScenario) -> None:
         message.prevent_default()
-        self.notify(RUNS_ELSEWHERE)
+        self.notify(RUNS_ELSEWHERE, markup=False)
 
     def on_record_manual(self, message: RecordManual) -> None:
         message.prevent_default()
-        self.notify(RUNS_ELSEWHERE)
+        self.notify(RUNS_ELSEWHERE, markup=False)
 
     def on_waive_check(self, message: WaiveCheck) -> None:
         if self.actor.role == "viewer":
             message.prevent_default()
-            self.notify("A viewer cannot waive a finding.", severity="warning")
+            self.notify("A viewer cannot waive a finding.", severity="warning", markup=False)
         # an owner or operator: the base app's handler records the waiver
 
 

@@ -6,17 +6,19 @@ Nothing is written until the whole bundle is built and scanned: a secret anywher
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from backends.bundle.content import build_files
+from backends.bundle.content import LAYOUT, build_files
 from backends.bundle.errors import BundleError
 from backends.bundle.manifest import MANIFEST, build_manifest
 from backends.bundle.scan import scan
@@ -44,14 +46,25 @@ def is_archive(path: Path) -> bool:
     return path.name.endswith(ARCHIVE_SUFFIX)
 
 
-def bundle_files(session_dir: Path, known_secrets: Iterable[str] = ()) -> dict[str, bytes]:
+def session_records(session_dir: Path) -> list[dict[str, Any]]:
     store_path = Path(session_dir) / STORE_FILE
     if not store_path.is_file():
         raise BundleError(f"{session_dir}: no session here (no {STORE_FILE})")
     try:
-        records = EvidenceStore(store_path).records()
+        return EvidenceStore(store_path).records()
     except StoreError as exc:
         raise BundleError(str(exc)) from exc
+
+
+def bundle_files(session_dir: Path, known_secrets: Iterable[str] = ()) -> dict[str, bytes]:
+    return files_of(session_records(session_dir), session_dir, known_secrets)
+
+
+def files_of(
+    records: Sequence[Mapping[str, Any]], session_dir: Path, known_secrets: Iterable[str] = ()
+) -> dict[str, bytes]:
+    """The bundle of these records of the session (all of them, or the first so many)."""
+    store_path = Path(session_dir) / STORE_FILE
     report = verify_chain(records)
     if not report.ok:
         raise BundleError(f"{store_path}: the evidence chain is broken: {report.problem}")
@@ -65,6 +78,7 @@ def bundle_files(session_dir: Path, known_secrets: Iterable[str] = ()) -> dict[s
         session=fold(records).session_id,
         head=records[-1]["hash"] if records else GENESIS,
         records=len(records),
+        layout=LAYOUT,
     )
     files[MANIFEST] = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()
     return files
@@ -83,15 +97,27 @@ def _write_dir(files: Mapping[str, bytes], out: Path) -> None:
         raise
 
 
+def archive_bytes(files: Mapping[str, bytes], root: str) -> bytes:
+    """The bundle as a .tar.gz under `root/`; the gzip header carries no clock either, so the same
+    files always give the same bytes (a published copy can be compared with a new export)."""
+    buffer = io.BytesIO()
+    with (
+        gzip.GzipFile(fileobj=buffer, mode="wb", mtime=ARCHIVE_MTIME, filename="") as raw,
+        tarfile.open(fileobj=raw, mode="w") as tar,
+    ):
+        for name, data in sorted(files.items()):
+            info = tarfile.TarInfo(f"{root}/{name}")
+            info.size, info.mtime, info.mode = len(data), ARCHIVE_MTIME, 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
 def _write_archive(files: Mapping[str, bytes], out: Path) -> None:
     root = out.name[: -len(ARCHIVE_SUFFIX)] or "bundle"
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     try:
-        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
-            for name, data in sorted(files.items()):
-                info = tarfile.TarInfo(f"{root}/{name}")
-                info.size, info.mtime, info.mode = len(data), ARCHIVE_MTIME, 0o644
-                tar.addfile(info, io.BytesIO(data))
+        with os.fdopen(fd, "wb") as raw:
+            raw.write(archive_bytes(files, root))
         os.link(tmp_name, out)  # like rename, but refuses to replace an existing file
     finally:
         os.unlink(tmp_name)

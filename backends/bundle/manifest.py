@@ -13,7 +13,19 @@ from typing import Any
 from backends.evidence.chain import canonical
 
 MANIFEST = "manifest.json"
-FORMAT = "gateroom-bundle/1"
+FORMAT_PREFIX = "gateroom-bundle/"
+
+
+def format_name(layout: int) -> str:
+    return f"{FORMAT_PREFIX}{layout}"
+
+
+def layout_of(manifest: Mapping[str, Any]) -> int | None:
+    """The content layout a manifest names (`backends.bundle.content.LAYOUTS`); None if unknown."""
+    name = manifest.get("format")
+    if isinstance(name, str) and name.startswith(FORMAT_PREFIX) and name[len(FORMAT_PREFIX) :].isdigit():
+        return int(name[len(FORMAT_PREFIX) :])
+    return None
 
 
 def sha256(data: bytes) -> str:
@@ -32,10 +44,12 @@ def bundle_digest(files: Mapping[str, bytes]) -> str:
     return digest(file_map(files))
 
 
-def build_manifest(files: Mapping[str, bytes], *, session: str, head: str, records: int) -> dict[str, Any]:
+def build_manifest(
+    files: Mapping[str, bytes], *, session: str, head: str, records: int, layout: int
+) -> dict[str, Any]:
     hashes = file_map(files)
     return {
-        "format": FORMAT,
+        "format": format_name(layout),
         "session": session,
         "chain_head": head,
         "records": records,

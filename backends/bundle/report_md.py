@@ -7,7 +7,7 @@ gives the same bytes and a decision's bundle digest can be recomputed by `verify
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from backends.events import DecisionRecorded
@@ -17,6 +17,7 @@ from backends.signoff import DecisionStatus, SignoffSummary, pane_of
 STATUS_COLUMNS = ("PASS", "WARN", "FAIL", "ERROR", "SKIP")
 #: not a result yet: still running, not started, or a manual checklist waiting for the operator
 OPEN_STATUSES = ("PENDING", "RUNNING", "MANUAL")
+RUN_COLUMNS = ["Scenario", "Run", "Trigger", "Status", "Issue", "PR", "Labels", "Flow events", "Requests"]
 
 
 def _utc(ts: float) -> str:
@@ -95,6 +96,34 @@ def _scenarios(s: SignoffSummary) -> list[str]:
     return out + _table(["Scenario", "Priority", "Title", "Status", "Took", "Note"], rows)
 
 
+def _runs(runs: Mapping[str, Any]) -> list[str]:
+    out = ["## Runs", ""]
+    rows: list[list[object]] = []
+    for r in runs["runs"]:
+        issue, pr = r.get("issue") or {}, r.get("pr") or {}
+        requests = ", ".join(f"{a.get('tool_name')} {a.get('state')}" for a in r["action_requests"])
+        rows.append(
+            [
+                f"{r['scenario']} (attempt {r['attempt']})",
+                f"`{r['run_id']}`",
+                r["trigger_kind"],
+                r["status"],
+                f"#{issue['number']}" if issue else "",
+                f"#{pr['number']}" if pr else "",
+                len(r["label_transitions"]),
+                len(r["flow_events"]),
+                requests,
+            ]
+        )
+    out += _table(RUN_COLUMNS, rows)
+    out += [
+        "",
+        "Each run's label transitions, flow events, action requests, deviations and the addresses of its",
+        "control-plane, worker and job logs are in `runs.json`.",
+    ]
+    return out
+
+
 def _checks(s: SignoffSummary, pane: str, title: str) -> list[str]:
     out = [f"## {title}", ""]
     results: list[CheckResult] = [r for _, r in sorted(s.state.checks.items()) if pane_of(r.area) == pane]
@@ -135,13 +164,18 @@ def _decision(s: SignoffSummary, decisions: list[tuple[DecisionRecorded, float]]
     return out
 
 
-def _evidence(s: SignoffSummary, excerpts: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def _evidence(
+    s: SignoffSummary, excerpts: Mapping[str, Mapping[str, Any]], runs: Mapping[str, Any] | None
+) -> list[str]:
     out = [
         "## Evidence",
         "",
         f"- `records.json`: {s.records} records, SHA-256 chained; head `{s.head}`.",
         "- `junit.xml`: the same results for CI dashboards.",
     ]
+    if runs is not None:
+        count, deviations = len(runs["runs"]), len(runs["deviations"])
+        out.append(f"- `runs.json`: {count} platform run(s) and {deviations} deviation(s).")
     for name, payload in sorted(excerpts.items()):
         note = f" — {_cell(payload.get('note'))}" if payload.get("note") else ""
         out.append(f"- `{name}`: {payload.get('lines', 0)} log lines for {payload.get('attach_to')}{note}")
@@ -158,6 +192,8 @@ def render(
     decisions: list[tuple[DecisionRecorded, float]],
     excerpts: Mapping[str, Mapping[str, Any]],
     status: DecisionStatus,
+    runs: Mapping[str, Any] | None = None,
+    timeline: Sequence[str] = (),
 ) -> str:
     st = summary.state
     lines = [
@@ -169,6 +205,8 @@ def render(
         "",
         *_scenarios(summary),
         "",
+        *([*_runs(runs), ""] if runs is not None else []),
+        *([*timeline, ""] if timeline else []),
         *_checks(summary, "preflight", "Preflight"),
         "",
         *_checks(summary, "security", "Security"),
@@ -177,6 +215,6 @@ def render(
         "",
         *_decision(summary, decisions),
         "",
-        *_evidence(summary, excerpts),
+        *_evidence(summary, excerpts, runs),
     ]
     return "\n".join(lines) + "\n"

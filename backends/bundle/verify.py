@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from backends.bundle.content import RECORDS, Record, build_files, excerpt_name
+from backends.bundle.content import LAYOUTS, RECORDS, Record, build_files, excerpt_name
 from backends.bundle.errors import UnusableBundle
 from backends.bundle.export import is_archive
-from backends.bundle.manifest import MANIFEST, bundle_digest, digest, sha256
+from backends.bundle.manifest import MANIFEST, bundle_digest, digest, layout_of, sha256
 from backends.bundle.report_md import short
 from backends.events import DecisionRecorded, LogExcerpt, event_from_record
 from backends.evidence.chain import GENESIS, verify_chain
@@ -134,7 +134,10 @@ def _decisions(files: Mapping[str, bytes], records: list[Record]) -> int:
             if found is None:
                 raise _Broken(f"{what}: its chain head {short(head)} is not an earlier record of this chain")
             upto = found + 1
-        actual = bundle_digest(build_files(records[:upto], from_bundle))
+        layout = p.get("bundle_layout", 1)
+        if layout not in LAYOUTS:
+            raise _Broken(f"{what}: bound to bundle layout {layout!r}, which this version does not know")
+        actual = bundle_digest(build_files(records[:upto], from_bundle, layout))
         if actual != p.get("bundle_digest"):
             raise _Broken(
                 f"{what}: bound to bundle digest {short(str(p.get('bundle_digest')))}, "
@@ -162,11 +165,11 @@ def _manifest(files: Mapping[str, bytes], manifest: Mapping[str, Any], head: str
         raise _Broken(f"{MANIFEST}: names chain head {named}, but {RECORDS} ends at {short(head)}")
 
 
-def _report(files: Mapping[str, bytes], records: list[Record]) -> None:
+def _report(files: Mapping[str, bytes], records: list[Record], layout: int) -> None:
     def from_bundle(record: Record) -> bytes:
         return files[excerpt_name(record)]
 
-    for name, data in sorted(build_files(records, from_bundle).items()):
+    for name, data in sorted(build_files(records, from_bundle, layout).items()):
         if name == RECORDS:
             continue
         if name not in files:
@@ -252,7 +255,10 @@ def verify_bundle(
         _manifest(files, manifest, head, count)
         stages.append(Stage(current, "OK", f"{len(manifest['files'])} files match {MANIFEST}"))
         current = "report"
-        _report(files, records)
+        layout = layout_of(manifest)
+        if layout not in LAYOUTS:
+            raise _Broken(f"{MANIFEST}: format {manifest.get('format')!r} is not one this version reads")
+        _report(files, records, layout)
         stages.append(Stage(current, "OK", f"report and statements regenerated from {RECORDS} match"))
         current = "signatures"
         if signers is None:

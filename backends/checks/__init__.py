@@ -8,6 +8,7 @@ plans and the pane lists checks in (basics before details), hence the hand-kept 
 from backends.checks import host_basics as host_basics
 from backends.checks import host_system as host_system
 from backends.checks import host_k3s as host_k3s
+from backends.checks import host_images as host_images
 from backends.checks import host_network as host_network
 from backends.checks import host_access as host_access
 from backends.checks import host_dns_tls as host_dns_tls

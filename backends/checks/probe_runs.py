@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from backends.checks.registry import CheckContext
-from backends.signals import kodex
+from backends.signals import kodex, sources
 from backends.signals.runstatus import PHASES, RunStatus
 from backends.signals.thread import Refusal, RunTrace, ThreadSignals
 
@@ -44,6 +44,19 @@ HINT_PRIVILEGED = "Please sync the runtime secret and create the database throug
 HINT_FAIL_ONCE = "Please fail the first attempt (the gate checks that a retry resumes it)."
 HINT_TRIGGER_NEXT = "Please trigger the next stage yourself when you are done."
 HINT_SLOW = "Please work slowly: the gate watches your run while it is active."
+#: the marker names the run namespace from preparing_runtime on (worker/service_queue_dispatch.go), while
+#: the runtime deploy is still creating it, bare (runtimedeploy/service_prerequisites.go); the worker
+#: upserts `started` only once EnsureNamespace has labelled it and made its ServiceAccount, Role,
+#: RoleBinding and quota (worker/run_job_launch.go launchPreparedRunWorkload,
+#: joblauncher/runtime_namespace.go EnsureNamespace)
+SETUP_DONE = "started"
+#: what a check reading a live run's namespace says about when it read it (in its expectation)
+SETUP_READ = (
+    f"is read once the run's marker says phase={SETUP_DONE} ({sources.RUN_JOB_LAUNCH}), and counts only if "
+    "still there after the read"
+)
+#: live runs a check takes in turn when the namespace it read was deleted under it
+LOOK_ATTEMPTS = 3
 NO_PLATFORM = "no [platform] configured: approvals are decided in the staff API"
 NO_FLOW_EVENTS = "no [platform] configured: flow events are read from the staff API"
 _SHARED = "security.shared-live-run"
@@ -51,6 +64,10 @@ _SHARED = "security.shared-live-run"
 
 class ProbeFailed(Exception):
     """The platform did not do what the probe waited for; the message says what was last seen."""
+
+
+class NamespaceGone(ProbeFailed):
+    """Each live run's namespace was deleted while a check read it: nothing complete was examined."""
 
 
 @dataclass
@@ -360,7 +377,37 @@ async def live_run(ctx: CheckContext) -> AsyncIterator[Probe]:
     yield probe
 
 
-#: the name security_network still imports; both mean the shared live run
+def set_up(state: RunStatus) -> bool:
+    """Whether the run's namespace was complete: the worker's `started` upsert, the first to name the
+    run's job, comes after the namespace was set up (SETUP_DONE); the agent's phases come later still."""
+    return bool(state.job_name) or (
+        not state.terminal and PHASES.index(state.phase) >= PHASES.index(SETUP_DONE)
+    )
+
+
+async def examine_live(ctx: CheckContext, read: Callable[[Probe], Awaitable[T]]) -> tuple[Probe, T]:
+    """`read` run against the shared live run's namespace, counted only for a namespace that was
+    complete before the read (`set_up`) and still there, not terminating, after it. A namespace deleted
+    under the read voids what was read (its objects went with it) and the next live run is taken, up
+    to LOOK_ATTEMPTS in all; then NamespaceGone."""
+    gone: list[str] = []
+    for _ in range(LOOK_ATTEMPTS):
+        async with live_run(ctx) as probe:
+
+            async def complete() -> RunStatus | None:
+                state = await current(ctx, probe)
+                if not set_up(state) and state.terminal:
+                    raise ProbeFailed(f"{probe.where}: {state.brief()} ended before its namespace was set up")
+                return state if set_up(state) else None
+
+            await until(f"phase={SETUP_DONE} for run {probe.run_id}", probe, complete, step_within(ctx))
+            found = await read(probe)
+            if (await look(ctx, probe.namespace)).exists:
+                return probe, found
+            gone.append(probe.namespace)
+    raise NamespaceGone(
+        f"the run namespace was deleted while it was read, {len(gone)} time(s): {', '.join(gone)}"
+    )
 
 
 async def _usable(ctx: CheckContext, probe: Probe) -> bool:
@@ -374,6 +421,7 @@ async def _start_live(ctx: CheckContext) -> Probe:
     probe = await start(
         ctx, "agent access, network policies and logs of a live run", HINT_SLOW, label=NAMESPACE_TRIGGER
     )
+    # ready comes after started: the namespace is set up (SETUP_DONE) and the agent is at work
     await wait_for_phase(ctx, probe, "ready")
     probe.first_lease = await first_lease(ctx, probe)
     return probe

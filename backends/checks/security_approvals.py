@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 from backends.checks.adapter_outcome import from_error, skipped
@@ -46,6 +47,14 @@ QUIET_S = 2.0
 #: flow events that mean a privileged tool went ahead (mcp/control_tools.go)
 ACTED = ("approval.approved", "approval.applied", "mcp.tool.succeeded")
 BOT_REFUSAL = "sender_type_bot_not_permitted"
+BOT_EXPECTED = (
+    f"a run:* label applied by the agent (a bot) is refused with a warning, reason code {BOT_REFUSAL} "
+    f"(or another sender_* code), and starts no run ({sources.TRIGGER_RIGHTS}, {sources.TRIGGER_WARNING})"
+)
+BOT_COMMAND = "probe issue whose agent applies the next stage's run label itself; read the issue's comments"
+#: probe issues the check opens at most: another one when the first ended in a conflict with the
+#: probe's own label (a loaded gate removed it after the agent had added its own)
+BOT_ATTEMPTS = 2
 #: what the gate sends with its decisions, so the platform's audit says who and why
 DECISION_REASON = "Gate Room security probe"
 
@@ -207,61 +216,86 @@ async def mcp_approval(ctx: CheckContext) -> Outcome:
     return passed("; ".join(steps), expected, command=command, output=output)
 
 
+@dataclass
+class _Answer:
+    """What the platform said to the label the agent applied on one probe issue."""
+
+    probe: Probe
+    first: str
+    label: str
+    actor: str
+    refusals: list[Refusal]
+    started: list[RunTrace]
+
+    def own_conflict(self) -> bool:
+        """Refused as a conflict with the probe's own trigger label: the gate's removal of it came after
+        the agent's label, so the platform judged a label state the gate left, not the sender."""
+        return bool(self.refusals) and all(
+            r.conflict is not None and self.probe.label in r.conflict.conflicting for r in self.refusals
+        )
+
+
+async def _agent_trigger(ctx: CheckContext) -> _Answer | Outcome:
+    # the probe's own label goes at once, so the agent's label is the only trigger on the issue:
+    # otherwise the platform answers with a trigger conflict before it ever looks at the sender
+    probe = await start(ctx, "agent-applied trigger labels", HINT_SLOW, HINT_TRIGGER_NEXT, drop_label=True)
+    first = probe.run_id
+
+    async def applied() -> tuple[str, str] | None:
+        for e in await ctx.github.label_events(probe.repo, probe.issue):
+            if e.action == "labeled" and kodex.trigger_kind(e.label) and e.label != probe.label:
+                return e.label, e.actor
+        return ("", "") if (await current(ctx, probe, first)).terminal else None
+
+    label, actor = await until("trigger label applied by the agent", probe, applied, step_within(ctx))
+    if not label:
+        # one last look: the label may have come with the run's last edit
+        label, actor = await applied() or ("", "")
+    if not label:
+        return warned(
+            f"run {first}: the agent applied no trigger label, so the refusal path was not exercised",
+            f"run {first} finished",
+            BOT_EXPECTED,
+            command=BOT_COMMAND,
+            output=probe.transcript(),
+        )
+
+    def answered() -> tuple[list[Refusal], list[RunTrace]]:
+        refusals = probe.signals.refusals_after(probe.watermark)
+        runs = [t for t in probe.signals.runs_after(probe.watermark) if t.run_id != first]
+        return refusals, runs
+
+    async def answer() -> tuple[list[Refusal], list[RunTrace]] | None:
+        await refresh(ctx, probe)
+        refusals, runs = answered()
+        return (refusals, runs) if refusals or runs else None
+
+    with contextlib.suppress(ProbeFailed):
+        await until(f"answer to {label}", probe, answer, step_within(ctx))
+    await asyncio.sleep(QUIET_S)
+    await refresh(ctx, probe)
+    refusals, started = answered()
+    return _Answer(probe, first, label, actor, refusals, started)
+
+
 @check("sec.bot-trigger", area="approvals", title="Agent-applied triggers need the owner", scope=Scope.GLOBAL)
 async def bot_trigger(ctx: CheckContext) -> Outcome:
     if ctx.github is None:
         return skipped(NO_GITHUB)
-    expected = (
-        f"a run:* label applied by the agent (a bot) is refused with a warning, reason code {BOT_REFUSAL} "
-        f"(or another sender_* code), and starts no run ({sources.TRIGGER_RIGHTS}, {sources.TRIGGER_WARNING})"
-    )
-    command = "probe issue whose agent applies the next stage's run label itself; read the issue's comments"
+    expected, command = BOT_EXPECTED, BOT_COMMAND
     try:
-        # the probe's own label goes at once, so the agent's label is the only trigger on the issue:
-        # otherwise the platform answers with a trigger conflict before it ever looks at the sender
-        probe = await start(
-            ctx, "agent-applied trigger labels", HINT_SLOW, HINT_TRIGGER_NEXT, drop_label=True
-        )
-        first = probe.run_id
-
-        async def applied() -> tuple[str, str] | None:
-            for e in await ctx.github.label_events(probe.repo, probe.issue):
-                if e.action == "labeled" and kodex.trigger_kind(e.label) and e.label != probe.label:
-                    return e.label, e.actor
-            return ("", "") if (await current(ctx, probe, first)).terminal else None
-
-        label, actor = await until("trigger label applied by the agent", probe, applied, step_within(ctx))
-        if not label:
-            # one last look: the label may have come with the run's last edit
-            label, actor = await applied() or ("", "")
-        if not label:
-            return warned(
-                f"run {first}: the agent applied no trigger label, so the refusal path was not exercised",
-                f"run {first} finished",
-                expected,
-                command=command,
-                output=probe.transcript(),
-            )
-
-        def answered() -> tuple[list[Refusal], list[RunTrace]]:
-            refusals = probe.signals.refusals_after(probe.watermark)
-            runs = [t for t in probe.signals.runs_after(probe.watermark) if t.run_id != first]
-            return refusals, runs
-
-        async def answer() -> tuple[list[Refusal], list[RunTrace]] | None:
-            await refresh(ctx, probe)
-            refusals, runs = answered()
-            return (refusals, runs) if refusals or runs else None
-
-        with contextlib.suppress(ProbeFailed):
-            await until(f"answer to {label}", probe, answer, step_within(ctx))
-        await asyncio.sleep(QUIET_S)
-        await refresh(ctx, probe)
-        refusals, started = answered()
+        for attempt in range(1, BOT_ATTEMPTS + 1):
+            answer = await _agent_trigger(ctx)
+            if isinstance(answer, Outcome):
+                return answer
+            got = answer
+            if not got.own_conflict() or attempt == BOT_ATTEMPTS:
+                break
     except ProbeFailed as err:
         return failed(str(err), expected=expected, command=command)
     except AdapterError as err:
         return from_error(err, command)
+    probe, label, actor, refusals, started = got.probe, got.label, got.actor, got.refusals, got.started
     codes = [r.warning.reason_code for r in refusals if r.warning is not None]
     sender = [c for c in codes if c.startswith("sender_")]
     observed = f"{label} applied by {actor}; " + (
@@ -270,6 +304,8 @@ async def bot_trigger(ctx: CheckContext) -> Outcome:
         else "; ".join(r.brief() for r in refusals) or "no warning"
     )
     observed += f"; {len(started)} new run(s)"
+    if attempt > 1:
+        observed += f" (on probe issue {attempt}: the first met the probe's own label, not yet removed)"
     out = {"command": command, "output": probe.transcript()}
     if started:
         return failed(
@@ -280,6 +316,14 @@ async def bot_trigger(ctx: CheckContext) -> Outcome:
         )
     if not refusals:
         return failed(f"{label} applied by {actor} got no run-not-created warning", observed, expected, **out)
+    if got.own_conflict():
+        return warned(
+            f"{label} met the probe's own {probe.label}, not yet removed, on {BOT_ATTEMPTS} probe issues: "
+            "the sender check was not exercised",
+            observed,
+            expected,
+            **out,
+        )
     if not sender:
         return warned(
             f"{label} was refused for another reason ({refusals[0].brief()}): "

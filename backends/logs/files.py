@@ -95,7 +95,7 @@ class FileSource:
                         partial = rest
                         if "\r" in text:
                             text = text.replace("\r\n", "\n")
-                        yield Chunk(name, text.split("\n"))
+                        yield Chunk(name, text.split("\n"), joined=text)
                     else:
                         partial += rest
                     continue

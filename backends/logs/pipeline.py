@@ -2,7 +2,7 @@
 
     source ─▶ ingest: redact (per stream, PEM-aware) ─▶ records ─▶ pending (≤ one flush interval)
                                                                       │ flush (every 100 ms, or when full)
-               LogFiles.append (per stream, redacted) ◀───────────────┤
+               LogSink.append (per stream, redacted)  ◀───────────────┤
                LogRing.extend (bounded, by time)      ◀───────────────┤
                listeners (open views)                 ◀───────────────┤
                bus: LogLines per stream               ◀───────────────┘
@@ -12,6 +12,11 @@ screen only ever see redacted text. Timestamps are clamped to never go backwards
 each stream's log file is sorted by (ts, seq) and the reader can binary-search it.
 
 What a crash loses: the pending records of at most one flush interval (or `max_pending` lines).
+
+Cost per line is kept to what cannot be shared: a chunk is redacted as one batch (one multi-pattern
+scan), its records are made by one `zip` (plain tuples), its file lines formatted as one block (a
+chunk's lines share a time stamp: one prefix, then only the sequence number varies), and a flush
+writes each stream's blocks in one append and hands the ring and the bus whole lists.
 """
 
 from __future__ import annotations
@@ -20,16 +25,16 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import accumulate, repeat
-from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from itertools import accumulate, chain, repeat
+from typing import TYPE_CHECKING
 
 from backends.events import EventBus, LogLines
 from backends.evidence.logfiles import LogFiles
-from backends.logs.record import END, GAP, NOTE, TEXT, LogRecord, format_line, iso_ts, make_record, quantize
+from backends.logs.record import END, GAP, NOTE, LogRecord, format_line, iso_ts, make_record, quantize
 from backends.logs.ring import LogRing
+from backends.logs.sink import LogSink
 from backends.logs.source import Chunk, Item, LogSource, Mark
 
 if TYPE_CHECKING:
@@ -41,11 +46,53 @@ MAX_PENDING = 20_000
 FILE_PREFIX = "live."
 STREAMS_INDEX = "live-streams.json"
 
-_text = itemgetter(TEXT)
-_LINE = "%s %d %s"  # iso time, seq, text: record.format_line for a plain line
 
 #: Called after each flush with (the new records, the records the ring evicted).
 Listener = Callable[[list[LogRecord], list[LogRecord]], None]
+
+
+class _Pending:
+    """One stream's records since the last flush, their texts, and their log-file text blocks."""
+
+    __slots__ = ("blocks", "records", "texts")
+
+    def __init__(self) -> None:
+        self.records: list[LogRecord] = []
+        self.texts: list[str] = []
+        self.blocks: list[str] = []
+
+
+# Sequence numbers as text without making a string per line: "<thousands><three digits>", the digits
+# taken from these tables (a slice of a list shares its strings).
+_DIGITS = [str(i) for i in range(1000)]
+_DIGITS3 = [f"{i:03d}" for i in range(1000)]
+
+
+def _block(prefix: str, first_seq: int, texts: list[str]) -> str:
+    """Log-file lines for texts sharing one time stamp, seq numbers from first_seq (ends in "\\n").
+
+    `format_line` of each record, built as one join of "\\n<prefix> <thousands>", "<digits>", " "
+    and the text, laid into one list by slice assignments (no per-line formatting).
+    """
+    n = len(texts)
+    parts = [" "] * (4 * n)
+    parts[3::4] = texts
+    i, seq = 0, first_seq
+    while i < n:
+        high, low = divmod(seq, 1000)
+        take = min(n - i, 1000 - low)
+        at, stop = 4 * i, 4 * (i + take)
+        if high:
+            parts[at:stop:4] = [f"\n{prefix} {high}"] * take
+            parts[at + 1 : stop : 4] = _DIGITS3[low : low + take]
+        else:
+            parts[at:stop:4] = [f"\n{prefix} "] * take
+            parts[at + 1 : stop : 4] = _DIGITS[low : low + take]
+        i += take
+        seq += take
+    parts[0] = parts[0][1:]  # no line break before the first line
+    parts.append("\n")
+    return "".join(parts)
 
 
 @dataclass
@@ -85,8 +132,9 @@ class LogPipeline:
         self.listeners: list[Listener] = []
         #: one stateful redactor per stream: a PEM block spans lines (and chunks)
         self._redaction: dict[str, LineRedactor] = {}
-        #: per stream: its new records, and the same as log-file text blocks
-        self._pending: dict[str, tuple[list[LogRecord], list[str]]] = {}
+        #: per stream: its new records, their texts (for the bus), and the same as log-file blocks
+        self._pending: dict[str, _Pending] = {}
+        self.sink = LogSink(files)
         self._pending_count = 0
         self._seq = 0
         self._flusher: asyncio.Task[None] | None = None
@@ -133,37 +181,37 @@ class LogPipeline:
         if not chunk.texts:
             return
         info = self._stream(chunk.stream)
-        texts = self._redaction[chunk.stream].feed(chunk.texts)
+        texts = self._redaction[chunk.stream].feed(chunk.texts, chunk.joined)
         n = len(texts)
+        first = self._seq + 1
+        seqs = range(first, first + n)
+        self._seq += n
         ts = chunk.ts
+        pending = self._pending.get(chunk.stream)
+        if pending is None:
+            pending = self._pending[chunk.stream] = _Pending()
+        names, marks = repeat(chunk.stream, n), repeat("", n)
         if ts is None or isinstance(ts, (int, float)):
             t = quantize(self.clock() if ts is None else float(ts))
             if t < info.last_ts:
                 t = info.last_ts
             info.last_ts = t
-            stamps: Any = repeat(t, n)
-            prefixes: Any = repeat(iso_ts(t), n)
+            stamps: Iterable[float] = repeat(t, n)
         else:
             clamped = list(accumulate(map(quantize, ts), max, initial=info.last_ts))
             del clamped[0]
             info.last_ts = clamped[-1]
             stamps = clamped
-            prefixes = map(iso_ts, clamped)
-        seqs = range(self._seq + 1, self._seq + n + 1)
-        self._seq += n
-        name = repeat(chunk.stream, n)
-        levels = repeat(None, n) if chunk.levels is None else chunk.levels
-        records: list[LogRecord] = list(zip(stamps, seqs, name, texts, repeat("", n), levels, strict=False))
-        # the log-file lines, formatted here while the chunk's shape is known (one time stamp: one prefix)
-        if chunk.levels is None:
-            block = "\n".join(map(_LINE.__mod__, zip(prefixes, seqs, texts, strict=False)))
+        if chunk.levels is None and not isinstance(stamps, list):
+            # one time stamp, no stated level: one block, and the records straight into the pending list
+            pending.blocks.append(_block(iso_ts(info.last_ts), first, texts))
+            pending.records.extend(zip(stamps, seqs, names, texts, marks, repeat(None, n), strict=False))
         else:
-            block = "\n".join([format_line(r) for r in records])
-        pending = self._pending.get(chunk.stream)
-        if pending is None:
-            pending = self._pending[chunk.stream] = ([], [])
-        pending[0].extend(records)
-        pending[1].append(block)
+            levels = repeat(None, n) if chunk.levels is None else chunk.levels
+            records = list(zip(stamps, seqs, names, texts, marks, levels, strict=False))
+            pending.blocks.append("".join([format_line(r) + "\n" for r in records]))
+            pending.records += records
+        pending.texts += texts
         self._pending_count += n
         info.lines += n
 
@@ -177,9 +225,12 @@ class LogPipeline:
         ts = info.last_ts
         self._seq += 1
         record = make_record(ts, self._seq, mark.stream, text, mark.kind)
-        pending = self._pending.setdefault(mark.stream, ([], []))
-        pending[0].append(record)
-        pending[1].append(format_line(record))
+        pending = self._pending.get(mark.stream)
+        if pending is None:
+            pending = self._pending[mark.stream] = _Pending()
+        pending.records.append(record)
+        pending.texts.append(text)
+        pending.blocks.append(format_line(record) + "\n")
         self._pending_count += 1
         if mark.kind == GAP:
             info.gaps += 1
@@ -197,17 +248,19 @@ class LogPipeline:
             return []
         pending, self._pending = self._pending, {}
         self._pending_count = 0
-        batch: list[LogRecord] = []
-        for stream, (records, blocks) in pending.items():
-            self.files.append(self.streams[stream].file, blocks)
-            batch.extend(records)
-        batch.sort()
+        for stream, p in pending.items():
+            self.sink.append(self.streams[stream].file, p.blocks)
+        if len(pending) == 1:  # one stream: its records are in order already (seq up, time clamped)
+            batch = next(iter(pending.values())).records
+        else:
+            batch = list(chain.from_iterable(p.records for p in pending.values()))
+            batch.sort()  # sorted runs, one per stream: a merge
         evicted = self.ring.extend(batch)
         for listener in list(self.listeners):
             listener(batch, evicted)
         if self.bus is not None:
-            for stream, (records, _) in pending.items():
-                self.bus.publish(LogLines(stream, tuple(map(_text, records))))
+            for stream, p in pending.items():
+                self.bus.publish(LogLines(stream, tuple(p.texts)))
         return batch
 
     async def _run_flusher(self) -> None:
@@ -241,4 +294,9 @@ class LogPipeline:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
             self._flusher = None
+        self.close()
+
+    def close(self) -> None:
+        """Flush what is pending and close the stream files (a later flush opens them again)."""
         self.flush()
+        self.sink.close()

@@ -25,6 +25,9 @@ class Chunk(NamedTuple):
     ts: list[float] | float | None = None
     #: per-line levels the source states (journald PRIORITY); None = detect from the text
     levels: list[str] | None = None
+    #: the lines as the one text they were split from, when the source has it: exactly
+    #: "\n".join(texts) (the redactor scans it as is instead of joining the lines again)
+    joined: str | None = None
 
 
 class Mark(NamedTuple):

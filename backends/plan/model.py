@@ -16,6 +16,10 @@ GROUPS = {
     "E": "security and RBAC",
     "F": "multi-repo and docs governance",
     "L": "label coverage",
+    "S": "self-deploy contour",
+    "X": "cross-project isolation",
+    "O": "repository onboarding and docset governance",
+    "R": "runtime build and images",
 }
 
 
@@ -24,7 +28,7 @@ class Scenario(BaseModel):
 
     id: str = Field(pattern=r"^[A-Z][A-Za-z0-9.-]*$")
     title: str = Field(min_length=1)
-    group: Literal["A", "B", "C", "D", "E", "F", "L"]
+    group: Literal["A", "B", "C", "D", "E", "F", "L", "S", "X", "O", "R"]
     priority: Literal["P0", "P1", "P2"] = "P0"
     mode: Literal["auto", "manual"] = "auto"
     covers: list[str] = Field(default_factory=list)

@@ -15,6 +15,8 @@ Actions (idempotent, so a resumed scenario never repeats a side effect):
   comment          {body}
   review           {event: APPROVE|REQUEST_CHANGES|COMMENT, body}   on the scenario's PR; a trigger
   decide_approval  {tool, decision: approved|denied}    through the staff API
+  docset           {operation: import|sync, repository, docset_ref, locale, groups}
+                   the platform opens its docset pull request in the bound repository (staff API)
   wait             {duration}
 Expectations (each polls until it holds or `within` runs out):
   expect_run       {trigger_kind, phase, run_status, model, reasoning_effort, access_profile,
@@ -33,6 +35,12 @@ Expectations (each polls until it holds or `within` runs out):
   expect_access    {account, verb, resource, allowed}    SubjectAccessReview in the run namespace
   expect_pr        {state: open|closed|any|none}
   expect_no_secrets {}                                   no secret in the runs' pod logs or comments
+  expect_deploy    {of: run|branch, repository, branch, status}
+                   the runtime deploy task (staff API) of the current run, or of the push to a branch's
+                   head commit (a self-deploy), reaches the status; its build stage is the evidence
+  expect_rollout   {namespace, migrations_job}          the workloads run the deploy's images, rolled out
+  expect_project   {repository}                         the run (staff API) and its namespace
+                                                        (kodex.works/project-id) are the repository's project
 """
 
 from __future__ import annotations
@@ -222,6 +230,40 @@ class ExpectNoSecrets(_Timed):
     pass
 
 
+Repository = Literal["platform", "project"]
+DeployStatus = Literal["pending", "running", "succeeded", "failed", "canceled"]
+
+
+class ExpectDeploy(_Timed):
+    within: float = RUN_WITHIN
+    #: whose runtime deploy: the current run's, or the one a push to `branch` of `repository` started
+    of: Literal["run", "branch"] = "run"
+    repository: Repository = "platform"
+    #: "" = the repository's default branch
+    branch: str = ""
+    status: DeployStatus = "succeeded"
+
+
+class ExpectRollout(_Timed):
+    #: "" = the namespace the deploy went to
+    namespace: str = ""
+    #: the deploy's migrations Job ("" when the stack has none)
+    migrations_job: str = "kodex-migrate"
+
+
+class ExpectProject(_Timed):
+    repository: Repository = "platform"
+
+
+class Docset(_Step):
+    operation: Literal["import", "sync"]
+    repository: Repository = "project"
+    docset_ref: str = Field(default="main", min_length=1)
+    locale: Literal["ru", "en"] = "ru"
+    #: import only; none = the manifest's default groups
+    groups: list[str] = Field(default_factory=list)
+
+
 STEP_TYPES: dict[str, tuple[type[_Step], str, bool]] = {
     # kind: (model, the field a scalar fills, is an action)
     "create_issue": (CreateIssue, "title", True),
@@ -245,6 +287,10 @@ STEP_TYPES: dict[str, tuple[type[_Step], str, bool]] = {
     "expect_access": (ExpectAccess, "resource", False),
     "expect_pr": (ExpectPr, "state", False),
     "expect_no_secrets": (ExpectNoSecrets, "within", False),
+    "expect_deploy": (ExpectDeploy, "of", False),
+    "expect_rollout": (ExpectRollout, "namespace", False),
+    "expect_project": (ExpectProject, "repository", False),
+    "docset": (Docset, "operation", True),
 }
 
 #: what counts as a trigger for the comment watermark (runs and refusals after it belong to it)

@@ -166,6 +166,28 @@ class PlatformAdapter:
         parse = partial(decode.deploy_task, redact=self.redact)
         return await self._get(f"{STAFF}/runtime-deploy/tasks/{_seg(run_id)}", parse)
 
+    async def runtime_deploy_tasks(
+        self, *, status: str | None = None, target_env: str | None = None, page_size: int | None = None
+    ) -> list[m.RuntimeDeployTaskItem]:
+        """The runtime deploy tasks list, newest update first, as its realtime stream shows it now (the
+        API has no plain list of tasks: the staff console's table reads this WebSocket)."""
+        path = f"{STAFF}/runtime-deploy/tasks/realtime"
+        data = await self._http.snapshot(
+            path, _params(status=status, target_env=target_env, page_size=page_size)
+        )
+        try:
+            return [
+                decode.deploy_task_item(i)
+                for i in decode.realtime_items(data, "runtime_deploy_tasks", self.redact)
+            ]
+        except decode.RealtimeRefused as refused:
+            kind = ErrorKind.FORBIDDEN if "PermissionDenied" in str(refused) else ErrorKind.SERVER
+            raise AdapterError(kind, f"GET {path}: {refused}", target=self.target) from None
+        except decode.ShapeError as err:
+            raise AdapterError(
+                ErrorKind.BAD_RESPONSE, self.redact(f"GET {path}: {err}"), target=self.target
+            ) from None
+
     async def runtime_errors(
         self,
         *,
@@ -219,3 +241,30 @@ class PlatformAdapter:
     ) -> list[m.DocsetGroup]:
         parse = self._list("docset groups", decode.docset_group, key="groups")
         return await self._get(f"{STAFF}/docset/groups", parse, docset_ref=docset_ref, locale=locale)
+
+    async def project_github_tokens(self, project_id: str) -> m.ProjectGitHubTokens:
+        """Whether the project has GitHub tokens of its own (the API never returns their values)."""
+        return await self._get(f"{STAFF}/projects/{_seg(project_id)}/github-tokens", decode.project_tokens)
+
+    async def docset_import(
+        self, project_id: str, repository_id: str, docset_ref: str, locale: str, group_ids: list[str]
+    ) -> m.DocsetChange:
+        """Import docset groups into a bound repository: the platform opens a pull request there (a
+        POST: not retried)."""
+        body = {
+            "repository_id": repository_id,
+            "docset_ref": docset_ref,
+            "locale": locale,
+            "group_ids": group_ids,
+        }
+        return await self._post(
+            f"{STAFF}/projects/{_seg(project_id)}/docset/import", decode.docset_change, body
+        )
+
+    async def docset_sync(self, project_id: str, repository_id: str, docset_ref: str) -> m.DocsetChange:
+        """Safe-sync a repository's imported docset to `docset_ref`: a pull request with the updates
+        (a POST: not retried)."""
+        body = {"repository_id": repository_id, "docset_ref": docset_ref}
+        return await self._post(
+            f"{STAFF}/projects/{_seg(project_id)}/docset/sync", decode.docset_change, body
+        )

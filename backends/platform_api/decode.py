@@ -135,6 +135,64 @@ def binding(data: Any) -> m.RepositoryBinding:
         name=o.text("name"),
         services_yaml_path=o.text("services_yaml_path"),
         preflight_updated_at=o.opt_text("preflight_updated_at"),
+        docs_root_path=o.opt_text("docs_root_path"),
+    )
+
+
+def project_tokens(data: Any) -> m.ProjectGitHubTokens:
+    o = Obj(data, "project_github_tokens")
+    return m.ProjectGitHubTokens(
+        o.text("project_id"),
+        o.flag("has_platform_token"),
+        o.flag("has_bot_token"),
+        o.opt_text("bot_username"),
+        o.opt_text("bot_email"),
+    )
+
+
+def deploy_task_item(data: Any) -> m.RuntimeDeployTaskItem:
+    o = Obj(data, "runtime_deploy_task_item")
+    return m.RuntimeDeployTaskItem(
+        run_id=o.text("run_id"),
+        status=o.text("status"),
+        repository_full_name=o.text("repository_full_name"),
+        target_env=o.text("target_env"),
+        namespace=o.text("namespace"),
+        runtime_mode=o.text("runtime_mode"),
+        build_ref=o.text("build_ref"),
+        result_target_env=o.opt_text("result_target_env"),
+        result_namespace=o.opt_text("result_namespace"),
+        created_at=o.opt_text("created_at"),
+        updated_at=o.opt_text("updated_at"),
+    )
+
+
+def realtime_items(data: Any, where: str, redact: Redact) -> list[Any]:
+    """The items of a list stream's first message (`snapshot`); an `error` message instead raises
+    RealtimeRefused with the platform's text, which the adapter reports as the refusal it is."""
+    o = Obj(data, where)
+    kind = o.text("type")
+    if kind == "error":
+        raise RealtimeRefused(redact(o.opt_text("message")) or "realtime stream fetch failed")
+    if kind != "snapshot":
+        raise ShapeError(f"{where}.type: expected snapshot or error, got {kind!r}")
+    return [] if o.data.get("items") is None else o.array("items")
+
+
+class RealtimeRefused(ShapeError):
+    """The stream answered with an `error` message instead of a snapshot."""
+
+
+def docset_change(data: Any) -> m.DocsetChange:
+    o = Obj(data, "docset")
+    return m.DocsetChange(
+        repository_full_name=o.text("repository_full_name"),
+        pr_number=o.number("pr_number"),
+        pr_url=o.text("pr_url"),
+        branch=o.text("branch"),
+        files_total=o.opt_number("files_total"),
+        files_updated=o.opt_number("files_updated"),
+        files_drift=o.opt_number("files_drift"),
     )
 
 

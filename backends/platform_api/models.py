@@ -72,10 +72,22 @@ class RepositoryBinding:
     name: str
     services_yaml_path: str
     preflight_updated_at: str = ""
+    docs_root_path: str = ""
 
     @property
     def full_name(self) -> str:
         return f"{self.owner}/{self.name}"
+
+
+@dataclass(frozen=True)
+class ProjectGitHubTokens:
+    """ProjectGitHubTokens: whether a project has GitHub tokens of its own (never their values)."""
+
+    project_id: str
+    has_platform_token: bool
+    has_bot_token: bool
+    bot_username: str = ""
+    bot_email: str = ""
 
 
 @dataclass(frozen=True)
@@ -200,6 +212,36 @@ class RuntimeDeployTask:
     updated_at: str = ""
     started_at: str = ""
     finished_at: str = ""
+
+
+@dataclass(frozen=True)
+class RuntimeDeployTaskItem:
+    """RuntimeDeployTaskListItem: one row of the runtime deploy tasks list (its realtime stream)."""
+
+    run_id: str
+    status: str
+    repository_full_name: str
+    target_env: str
+    namespace: str
+    runtime_mode: str
+    build_ref: str
+    result_target_env: str = ""
+    result_namespace: str = ""
+    created_at: str = ""
+    updated_at: str = ""
+
+
+@dataclass(frozen=True)
+class DocsetChange:
+    """ImportDocsetResponse / SyncDocsetResponse: the pull request the platform opened."""
+
+    repository_full_name: str
+    pr_number: int
+    pr_url: str
+    branch: str
+    files_total: int | None = None  # import
+    files_updated: int | None = None  # sync
+    files_drift: int | None = None  # sync
 
 
 @dataclass(frozen=True)

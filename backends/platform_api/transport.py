@@ -99,6 +99,39 @@ class StaffHttp:
     async def post(self, path: str, body: Mapping[str, Any] | None = None) -> Any:
         return await self._call("POST", path, body=body, attempts=1)
 
+    async def snapshot(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
+        """The first message of a realtime list stream (a WebSocket the gateway opens after staff
+        auth): the list as it is now. The stream is closed once it is read."""
+        what = f"GET {path}"
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                return await self._first_message(path, what, params)
+            except AdapterError as err:
+                if err.kind not in RETRY_KINDS or attempt == READ_ATTEMPTS - 1:
+                    raise
+            await asyncio.sleep(BACKOFF_S * 2**attempt)
+        raise AssertionError("unreachable: the last attempt raises")
+
+    async def _first_message(self, path: str, what: str, params: Mapping[str, str | int] | None) -> Any:
+        headers = {"Authorization": f"Bearer {self._token()}"}
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with self.session().ws_connect(
+                    self.base_url + path, params=params, headers=headers, autoclose=True
+                ) as ws:
+                    message = await ws.receive()
+        except aiohttp.WSServerHandshakeError as exc:
+            # refused before the stream opened (staff auth, the request validator): an HTTP answer
+            raise self._error(*status_error(exc.status, exc.message.encode(), what)) from None
+        except Exception as exc:
+            raise self._error(*exception_error(exc, what)) from None
+        if message.type is not aiohttp.WSMsgType.TEXT:
+            raise self._error(ErrorKind.DROPPED, f"{what}: the stream closed before its first message")
+        try:
+            return json.loads(message.data)
+        except ValueError:
+            raise self._error(ErrorKind.BAD_RESPONSE, f"{what}: the stream's message is not JSON") from None
+
     async def _call(
         self,
         method: str,

@@ -8,6 +8,7 @@ that change what exists (labels, protection, hooks) live in the state.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -16,7 +17,9 @@ from aiohttp import web
 
 from backends.errors import AdapterError
 from backends.sandbox.faults import FaultSet, register
+from backends.sandbox.github_json_content import UPLOADS
 from backends.sandbox.github_routes import RestHandlers, error_response
+from backends.sandbox.github_routes_content import ContentHandlers
 from backends.sandbox.github_state import GitHubState
 
 #: the login a request's token belongs to (the routes act as that user)
@@ -33,12 +36,25 @@ register(
     [],
 )
 
+register(
+    "github.token-read-only",
+    "github",
+    "the GitHub token may not write contents, pull requests or releases (403, as a fine-grained token "
+    "with read access only)",
+    [],
+)
+register("github.uploads-502", "github", "release asset uploads answer 502 Bad Gateway", [])
+#: what a token needs `contents` or `pull_requests` write access for (the read-only fault refuses it)
+_PUBLICATION_WRITE = re.compile(
+    r"^(/api/uploads)?/repos/[^/]+/[^/]+/(git/refs|contents/|pulls$|pulls/\d+$|releases)"
+)
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 RATE_LIMIT = 5000
 SECONDARY_LIMIT = "You have exceeded a secondary rate limit. Please retry your request again later."
 
 
-class SandboxGitHubApi(RestHandlers):
+class SandboxGitHubApi(RestHandlers, ContentHandlers):
     def __init__(self, state: GitHubState, faults: FaultSet) -> None:
         self.state = state
         self.faults = faults
@@ -59,6 +75,7 @@ class SandboxGitHubApi(RestHandlers):
     async def start(self) -> None:
         app = web.Application(middlewares=[self._middleware])
         self.add_routes(app)
+        self.add_content_routes(app)
         # a call still in flight when the world stops (a PyGithub thread) must not hold the stop for
         # aiohttp's default minute
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5)
@@ -119,6 +136,14 @@ class SandboxGitHubApi(RestHandlers):
         ):
             return error_response(401, "Bad credentials")
         request[LOGIN] = self.state.tokens[token]
+        if (
+            self.faults.active("github.token-read-only")
+            and request.method in {"POST", "PUT", "PATCH", "DELETE"}
+            and _PUBLICATION_WRITE.match(request.path)
+        ):
+            return error_response(403, "Resource not accessible by personal access token")
+        if self.faults.active("github.uploads-502") and request.path.startswith(UPLOADS):
+            return error_response(502, "Bad Gateway")
         if self.faults.active("github.rate-limited") and self._limited < self.rate_limited_calls:
             self._limited += 1
             if self.rate_style == "secondary":

@@ -94,14 +94,15 @@ def issue(base: str, r: Repo, i: Issue) -> Json:
 
 def pull(base: str, r: Repo, i: Issue) -> Json:
     url = f"{base}/repos/{r.full_name}/pulls/{i.number}"
+    owner = r.full_name.split("/")[0]
     data = issue(base, r, i)
     data.pop("pull_request", None)
     data.update(
         {
             "url": url,
             "issue_url": f"{base}/repos/{r.full_name}/issues/{i.number}",
-            "head": {"ref": i.head, "sha": _sha(f"{r.full_name}:{i.head}"), "label": f"x:{i.head}"},
-            "base": {"ref": r.default_branch, "sha": _sha(r.default_branch), "label": "x:main"},
+            "head": {"ref": i.head, "sha": _sha(f"{r.full_name}:{i.head}"), "label": f"{owner}:{i.head}"},
+            "base": {"ref": i.base, "sha": _sha(i.base), "label": f"{owner}:{i.base}"},
             "merged": False,
             "draft": False,
             "review_comments_url": f"{url}/comments",

@@ -205,6 +205,9 @@ class RestHandlers:
         repo = self.state.repo(self.repo_name(request))
         state = request.query.get("state", "open")
         pulls = [i for i in repo.issues.values() if i.is_pr and state in ("all", i.state)]
+        # `head` is owner:branch, `base` a branch name, as GitHub filters them
+        head, base = request.query.get("head", ""), request.query.get("base", "")
+        pulls = [i for i in pulls if (not head or head.split(":")[-1] == i.head) and base in ("", i.base)]
         pulls.sort(key=lambda i: i.number, reverse=True)
         return self.page(request, [js.pull(self.url, repo, i) for i in pulls])
 
@@ -229,10 +232,12 @@ class RestHandlers:
     # -- branches -----------------------------------------------------------------------------------------
     async def get_branch(self, request: web.Request) -> web.Response:
         name, branch = self.repo_name(request), request.match_info["branch"]
-        if branch != self.state.repo(name).default_branch:
+        if branch not in self.state.repo_content(name).branches:
             return error_response(404, "Branch not found")
         protected = self.state.protection(name, branch) is not None
-        return web.json_response(js.branch(self.url, name, branch, protected))
+        answer = js.branch(self.url, name, branch, protected)
+        answer["commit"]["sha"] = self.state.repo_content(name).branches[branch]
+        return web.json_response(answer)
 
     async def get_protection(self, request: web.Request) -> web.Response:
         name, branch = self.repo_name(request), request.match_info["branch"]

@@ -19,6 +19,8 @@ from typing import Any
 
 from backends.errors import AdapterError, ErrorKind
 from backends.sandbox.faults import FaultSet, register
+from backends.sandbox.github_content import RepoContent
+from backends.sandbox.github_docs import platform_files
 from backends.signals.kodex import label_catalogue as catalogue
 
 OPERATOR = "gate-operator"
@@ -98,6 +100,7 @@ class Issue:
     comments: list[Comment] = field(default_factory=list)
     events: list[LabelEvent] = field(default_factory=list)
     head: str | None = None  # set for pull requests
+    base: str = "main"  # a pull request's target branch
     reviews: list[Review] = field(default_factory=list)
     #: reaction content -> the logins that reacted (the platform marks a run's issue with `eyes`)
     reactions: dict[str, set[str]] = field(default_factory=dict)
@@ -167,6 +170,11 @@ class GitHubState:
             repo.hooks.append(Hook(self.next_id(), "https://codex.example.test/api/v1/webhooks/github"))
             repo.protection["main"] = 1
             self.repos[name] = repo
+        #: branches, files and releases per repository (the platform's starts with its documents)
+        self.content = {
+            name: RepoContent(name, r.default_branch, platform_files() if name == platform_repo else None)
+            for name, r in self.repos.items()
+        }
 
     def add_user(self, login: str, kind: str = "User") -> str:
         """A token acting as `login` (kind User or Bot), as a GitHub App or a second person would."""
@@ -228,10 +236,17 @@ class GitHubState:
         self.add_labels(repo, number, list(labels), actor=actor)
         return number
 
-    def create_pull(self, repo: str, head: str, title: str, body: str, *, actor: str) -> int:
+    def create_pull(
+        self, repo: str, head: str, title: str, body: str, *, actor: str, base: str | None = None
+    ) -> int:
         number = self.create_issue(repo, title, body, actor=actor)
-        self.issue(repo, number).head = head
+        pull = self.issue(repo, number)
+        pull.head, pull.base = head, base or self.repo(repo).default_branch
         return number
+
+    def repo_content(self, repo: str) -> RepoContent:
+        self.repo(repo)  # an unknown repository is named as such
+        return self.content[repo]
 
     def add_comment(self, repo: str, number: int, body: str, *, actor: str) -> Comment:
         issue = self.issue(repo, number)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from backends.sandbox import kodex_images as images
+
 Obj = dict[str, Any]
 
 NODE_NAME = "sandbox-vps"
-REGISTRY = "127.0.0.1:5000/kodex"
 RUNNER_SA = "codex-runner"
 #: the read-only agent profile `run:postdeploy` / `run:ops` use in production
 READONLY_SA = "codex-runner-readonly"
@@ -85,8 +86,10 @@ def _template(app: str, containers: list[Obj], sa: str | None = None) -> Obj:
 
 
 def deployment(namespace: str, name: str, containers: list[Obj], sa: str | None = None) -> Obj:
+    metadata = meta(name, namespace, {"app": name, "app.kubernetes.io/part-of": "kodex"})
+    metadata["generation"] = 1
     return {
-        "metadata": meta(name, namespace, {"app": name, "app.kubernetes.io/part-of": "kodex"}),
+        "metadata": metadata,
         "spec": {
             "replicas": 1,
             "selector": {"matchLabels": {"app": name}},
@@ -214,6 +217,12 @@ _PROD_DEPLOYMENTS: dict[str, list[Obj]] = {
     "kodex-echo-probe": [],
     "kodex-registry": [{"name": "REGISTRY_HTTP_ADDR", "value": ":5000"}],
 }
+#: Deployments that run no image the platform builds (the others: kodex_images.DEPLOYMENT_IMAGES)
+_PROD_IMAGES = {
+    "oauth2-proxy": images.mirror_ref("kodex/mirror/oauth2-proxy"),
+    "kodex-echo-probe": images.mirror_ref("kodex/mirror/busybox"),
+    "kodex-registry": "registry:2",
+}
 _SERVICE_ACCOUNTS = {"kodex-control-plane": "kodex-control-plane", "kodex-worker": "kodex-worker"}
 
 PROD_LOGS: dict[str, list[str]] = {
@@ -237,11 +246,7 @@ def production(ns: str, started: str) -> list[tuple[str, Obj]]:
         labels = {"kubernetes.io/metadata.name": name}
         out.append(("namespaces", {"metadata": meta(name, None, labels), "status": {"phase": "Active"}}))
     for name, env in _PROD_DEPLOYMENTS.items():
-        image = (
-            f"{REGISTRY}/{name}:v0.20.0"
-            if name != "oauth2-proxy"
-            else "quay.io/oauth2-proxy/oauth2-proxy:v7.7.1"
-        )
+        image = _PROD_IMAGES.get(name) or images.deployed_ref(images.DEPLOYMENT_IMAGES[name])
         containers = [_container(name, image, env)]
         out.append(("deployments", deployment(ns, name, containers, _SERVICE_ACCOUNTS.get(name))))
         labels = {"app": name, "pod-template-hash": "7c9d8b6f5"}
@@ -260,23 +265,19 @@ def production(ns: str, started: str) -> list[tuple[str, Obj]]:
                 ),
             )
         )
-    pg = [_container("postgres", "postgres:16-alpine", [_secret_env("POSTGRES_PASSWORD", "kodex-postgres")])]
+    pg = [
+        _container(
+            "postgres",
+            images.mirror_ref("kodex/mirror/pgvector"),
+            [_secret_env("POSTGRES_PASSWORD", "kodex-postgres")],
+        )
+    ]
     sts = deployment(ns, "postgres", pg)
     sts["spec"]["serviceName"] = "postgres"
     sts["status"] = {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1, "currentReplicas": 1}
     out.append(("statefulsets", sts))
     out.append(("pods", pod(ns, "postgres-0", {"app": "postgres"}, "Running", pg, started)))
-    migrate = [_container("migrate", f"{REGISTRY}/kodex:v0.20.0")]
-    out.append(
-        (
-            "jobs",
-            {
-                "metadata": meta("kodex-migrate", ns, {"app": "kodex-migrate"}),
-                "spec": {"template": {"spec": {"containers": migrate, "restartPolicy": "Never"}}},
-                "status": {"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]},
-            },
-        )
-    )
+    out.append(("jobs", migrate_job(ns, images.deployed_ref(images.MIGRATE_IMAGE))))
     out.append(
         ("configmaps", {"metadata": meta("kodex-config", ns), "data": {"KODEX_PRODUCTION_NAMESPACE": ns}})
     )
@@ -417,4 +418,28 @@ def agent_containers(ns: str, prod_ns: str) -> list[Obj]:
         {"name": "KODEX_RUN_NAMESPACE", "value": ns},
         {"name": "KODEX_MCP_URL", "value": f"http://kodex-control-plane.{prod_ns}:9090"},
     ]
-    return [_container("agent", f"{REGISTRY}/agent-runner:v0.20.0", env)]
+    return [_container("agent", images.deployed_ref("agent-runner"), env)]
+
+
+def migrate_job(ns: str, image: str, *, done: bool = True) -> Obj:
+    """deploy/base/kodex/migrate-job.yaml.tpl: the migrations Job, on the control plane's image."""
+    labels = {"app.kubernetes.io/name": "kodex", "app.kubernetes.io/component": "migrate"}
+    return {
+        "metadata": meta(images.MIGRATE_JOB, ns, labels),
+        "spec": {
+            "backoffLimit": 0,
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [_container("migrate", image)], "restartPolicy": "Never"},
+            },
+        },
+        "status": job_status(True) if done else {"active": 1},
+    }
+
+
+def job_status(succeeded: bool) -> Obj:
+    """A finished Job's status as the job controller writes it (the Complete or Failed condition)."""
+    if succeeded:
+        return {"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}
+    condition = {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}
+    return {"failed": 1, "conditions": [condition]}

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime as dt
+import hashlib
 import secrets
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from backends.sandbox import kodex_images as images
 from backends.sandbox import kube_seed as seed
 from backends.sandbox import platform as _platform  # noqa: F401  registers the platform faults read here
 from backends.sandbox.faults import FaultSet, register
@@ -304,7 +306,7 @@ class KubeState:
         container `run` (or a bare Pod for ai-repair and discussion runs); returns the pod's name."""
         container = {
             "name": "run",
-            "image": f"{seed.REGISTRY}/agent-runner:v0.20.0",
+            "image": images.deployed_ref("agent-runner"),
             "env": [{"name": k, "value": v} for k, v in env.items()],
             "imagePullPolicy": "IfNotPresent",
         }
@@ -352,8 +354,121 @@ class KubeState:
         obj = self.get("jobs", namespace, name)
         if obj is None:
             return
-        obj["status"] = {"succeeded": 1} if succeeded else {"failed": 1}
+        obj["status"] = {**obj.get("status", {}), **seed.job_status(succeeded)}
+        obj["status"].pop("active", None)
         self.put("jobs", obj)
+
+    # -- what the runtime deploy applies: build and migration Jobs, Deployment rollouts ----------------
+    def run_job(self, obj: Obj, log: list[str]) -> str:
+        """Apply a Job as the runtime deploy does (a previous one of the same name is deleted first)
+        and start its pod with `log`; returns the pod's name."""
+        meta = obj["metadata"]
+        namespace, name = meta["namespace"], meta["name"]
+        for pod in self.objects("pods", namespace):
+            if pod["metadata"]["labels"].get("job-name") == name:
+                self.remove("pods", namespace, pod["metadata"]["name"])
+        self.remove("jobs", namespace, name)
+        obj.setdefault("status", {})["active"] = 1
+        obj["status"]["startTime"] = iso(now())
+        self.put("jobs", obj)
+        template = obj["spec"]["template"]
+        labels = {**template.get("metadata", {}).get("labels", {}), "job-name": name}
+        pod_name = f"{name}-{secrets.token_hex(3)}"
+        pod = seed.pod(namespace, pod_name, labels, "Running", template["spec"]["containers"], iso(now()))
+        pod["spec"]["restartPolicy"] = "Never"
+        self._logs[(namespace, pod_name)] = PodLog()
+        self.put("pods", pod)
+        for line in log:
+            self.append_pod_log(namespace, pod_name, line)
+        return pod_name
+
+    def end_job(self, namespace: str, name: str, pod: str, succeeded: bool, log: Iterable[str] = ()) -> None:
+        for line in log:
+            self.append_pod_log(namespace, pod, line)
+        if self.get("pods", namespace, pod) is not None:
+            self.set_pod_phase(namespace, pod, "Succeeded" if succeeded else "Failed")
+        self.finish_job(namespace, name, succeeded)
+
+    def start_rollout(self, namespace: str, name: str, image: str) -> str:
+        """A Deployment's pod template gets a new image: the controller starts a pod of the new
+        ReplicaSet beside the old one (maxUnavailable 0). Returns the new pod's name."""
+        obj = self.get("deployments", namespace, name)
+        if obj is None:
+            raise KeyError(f"{namespace}/{name}")
+        generation = int(obj["metadata"].get("generation", 1)) + 1
+        obj["metadata"]["generation"] = generation
+        containers = obj["spec"]["template"]["spec"]["containers"]
+        containers[0]["image"] = image
+        replicas = int(obj["spec"].get("replicas", 1))
+        obj["status"] = {
+            "observedGeneration": generation,
+            "replicas": replicas + 1,
+            "updatedReplicas": 1,
+            "readyReplicas": replicas,
+            "availableReplicas": replicas,
+            "unavailableReplicas": 1,
+            "conditions": [
+                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+                {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"},
+            ],
+        }
+        self.put("deployments", obj)
+        template_hash = hashlib.sha1(image.encode()).hexdigest()[:10]
+        pod_name = f"{name}-{template_hash}-{secrets.token_hex(3)[:5]}"
+        labels = {"app": name, "pod-template-hash": template_hash}
+        pod = seed.pod(namespace, pod_name, labels, "Pending", [dict(c) for c in containers], iso(now()))
+        self._logs[(namespace, pod_name)] = PodLog()
+        self.put("pods", pod)
+        return pod_name
+
+    def finish_rollout(self, namespace: str, name: str, pod: str) -> None:
+        """The new pod is ready: the old ReplicaSet's pods go and the Deployment is rolled out."""
+        self.set_pod_phase(namespace, pod, "Running")
+        for line in seed.PROD_LOGS.get(name, [f'level=info msg="{name} started"']):
+            self.append_pod_log(namespace, pod, line)
+        for old in self.objects("pods", namespace):
+            labels = old["metadata"]["labels"]
+            if labels.get("app") == name and old["metadata"]["name"] != pod:
+                self.remove("pods", namespace, old["metadata"]["name"])
+        obj = self.get("deployments", namespace, name)
+        if obj is None:
+            return
+        replicas = int(obj["spec"].get("replicas", 1))
+        obj["status"] = {
+            "observedGeneration": obj["metadata"].get("generation", 1),
+            "replicas": replicas,
+            "updatedReplicas": replicas,
+            "readyReplicas": replicas,
+            "availableReplicas": replicas,
+            "conditions": [
+                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+                {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"},
+            ],
+        }
+        self.put("deployments", obj)
+        self._event(
+            namespace, "Deployment", name, "ScalingReplicaSet", f"Scaled down old replica set of {name}"
+        )
+
+    def stall_rollout(self, namespace: str, name: str, pod: str, message: str) -> None:
+        """The new pod never becomes ready; after progressDeadlineSeconds the controller says so."""
+        obj = self.get("pods", namespace, pod)
+        if obj is not None:
+            for cs in obj["status"].get("containerStatuses", []):
+                cs["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message": message}}
+                cs["restartCount"] = 4
+            self.put("pods", obj)
+            self.append_pod_log(namespace, pod, message)
+        dep = self.get("deployments", namespace, name)
+        if dep is not None:
+            dep["status"]["conditions"][1] = {
+                "type": "Progressing",
+                "status": "False",
+                "reason": "ProgressDeadlineExceeded",
+                "message": f'ReplicaSet "{pod.rsplit("-", 1)[0]}" has timed out progressing.',
+            }
+            self.put("deployments", dep)
+        self._event(namespace, "Pod", pod, "BackOff", "Back-off restarting failed container")
 
     def set_pod_phase(self, namespace: str, name: str, phase: str) -> None:
         obj = self.get("pods", namespace, name)
@@ -425,7 +540,7 @@ class KubeState:
                 self.put("configmaps", config)
         if self.faults.active("cluster.secret-in-event"):
             message = (
-                'Failed to pull image "127.0.0.1:5000/kodex/agent-runner:v0.20.0": '
+                f'Failed to pull image "{images.deployed_ref("agent-runner")}": '
                 f"unauthorized: Authorization: Bearer {self.planted['event']}"
             )
             self._event(ns, "Pod", "kodex-worker-7c9d8b6f5-x2k4q", "Failed", message)

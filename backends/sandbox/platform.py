@@ -16,7 +16,10 @@ from typing import Any
 
 from backends.sandbox import kodex_render as render
 from backends.sandbox.faults import FaultSet, register
+from backends.sandbox.image_registry import ImageRegistry
+from backends.sandbox.platform_deploy import RuntimeDeploy
 from backends.sandbox.platform_runs import BOT, RunWorld, Timing
+from backends.sandbox.staff_docset import SandboxDocset
 from backends.signals import kodex
 
 register("platform.run-never-finishes", "platform", "run:postdeploy runs start but never finish", ["A3"])
@@ -107,6 +110,13 @@ register(
     ["A3.lineage"],
 )
 register(
+    "platform.cross-project-token",
+    "platform",
+    "runs in the project repository are recorded under the platform's own project (run project_id, "
+    "namespace kodex.works/project-id): they act with that project's identity and tokens",
+    ["X1"],
+)
+register(
     "platform.production-candidate-profile",
     "platform",
     "run:postdeploy and run:ops run with the candidate access profile",
@@ -136,6 +146,8 @@ class Platform:
         leaked_secret: str = "",
         locale: str = "ru",
         agent_env: dict[str, str] | None = None,
+        registry: ImageRegistry | None = None,
+        platform_repo: str = "",
     ) -> None:
         self.gh = github  # GitHubState of the sandbox GitHub server
         self.kube = kube  # KubeState of the sandbox Kubernetes server
@@ -144,6 +156,17 @@ class Platform:
         self.leaked_secret = leaked_secret
         self.locale = locale
         self.runs = RunWorld(self, timing or Timing(), agent_env or {})
+        #: the platform's own repository: a push to its main deploys the platform (empty: no self-deploy)
+        self.platform_repo = platform_repo
+        self.deploys = RuntimeDeploy(
+            self, timing or Timing(), registry or ImageRegistry.bootstrapped(), platform_repo
+        )
+        if staff is not None:
+            staff.docset = SandboxDocset(github, faults, fault_repo=staff.fault_repo, actor=BOT)
+            for binding in staff.bindings.values():
+                # an earlier import of the core docs, merged; the platform's own docs were edited since
+                edited = ("docs/product/brief.md",) if binding.full_name == platform_repo else ()
+                staff.docset.seed_lock(binding.full_name, ["core", "agents"], edited=edited)
         self._memory: dict[tuple[str, int], IssueMemory] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._seen_deliveries: set[str] = set()
@@ -154,6 +177,9 @@ class Platform:
     async def start(self) -> None:
         queue = self.gh.subscribe()
         self._tasks = [asyncio.create_task(self._events(queue)), asyncio.create_task(self.runs.sweeper())]
+        if self.platform_repo and not self.faults.active("github.webhook-missing"):
+            # the push of a change to the platform repository's main, which the gate finds deploying
+            self._tasks.append(asyncio.create_task(self.deploys.self_deploy()))
 
     async def stop(self) -> None:
         await self.runs.stop()
@@ -285,6 +311,15 @@ class Platform:
             or getattr(project, "project_id", "")
             or uuid.uuid5(uuid.NAMESPACE_URL, repo)
         )
+
+    def run_project_id(self, repo: str) -> str:
+        """The project a run of this repository is recorded under (and acts with the tokens of)."""
+        own = self.project_id(repo)
+        if self.staff is None or not self.faults.active("platform.cross-project-token"):
+            return own
+        if repo.lower() != str(self.staff.fault_repo).lower():
+            return own
+        return next((pid for pid in self.staff.projects if pid != own), own)
 
     def _refuse(self, repo: str, number: int, thread: str, code: str, labels: list[str]) -> None:
         """A warning comment with the reason code (always in Russian: the webhook path fixes the locale),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from backends.sandbox import agent
 from backends.sandbox import kodex_render as render
+from backends.sandbox.platform_deploy import DeployRequest, launch_error
 from backends.signals import kodex
 
 if TYPE_CHECKING:
@@ -91,6 +92,8 @@ class RunRecord:
     phases: list[str] = field(default_factory=list)
     reports: list[str] = field(default_factory=list)
     active: bool = True
+    #: a revise that took the reuse fast path: its namespace is kept as it is, nothing is deployed
+    reused: bool = False
 
 
 class RunWorld:
@@ -155,7 +158,7 @@ class RunWorld:
         self._staff(
             rec,
             status="pending",
-            project_id=self.p.project_id(repo),
+            project_id=self.p.run_project_id(repo),
             repository_full_name=repo,
             issue_number=issue,
             pr_number=target if target_is_pr else None,
@@ -228,10 +231,36 @@ class RunWorld:
             namespace=namespace,
             run_status="running",
         )
-        if self.p.staff is not None:
-            self.p.staff.set_deploy_task(
-                rec.run_id, status="succeeded", namespace=namespace, build_ref=build_ref
+        if self._deploys(rec, access, target_env):
+            error = await self.p.deploys.run(
+                DeployRequest(
+                    rec.run_id,
+                    rec.repo,
+                    namespace,
+                    target_env or "ai",
+                    build_ref,
+                    platform_repo=rec.repo == self.p.platform_repo,
+                )
             )
+            if error:
+                # worker finishLaunchFailedRun: the run fails with the deploy's error as its reason
+                self.p.flow(
+                    rec.run_id,
+                    "run.failed.launch_error",
+                    {
+                        "run_id": rec.run_id,
+                        "project_id": self.p.run_project_id(rec.repo),
+                        "status": "failed",
+                        "runtime_mode": rec.state["runtime_mode"],
+                        "namespace": namespace,
+                        "error": launch_error(rec.run_id, error),
+                        "reason": "runtime_deploy_failed",
+                    },
+                )
+                self._staff(rec, status="failed", finished_at=rfc3339(_now()))
+                self._publish(rec, phase="finished", run_status="failed")
+                self._kept(rec)
+                return
         await self._step()
         job = f"{kodex.JOB_PREFIX}{rec.run_id}"
         workload_ns = namespace or self.p.kube.production_namespace
@@ -329,6 +358,15 @@ class RunWorld:
         self._staff(rec, status="succeeded", finished_at=rfc3339(_now()))
         self._publish(rec, phase="finished", run_status="succeeded")
         self._kept(rec)
+
+    @staticmethod
+    def _deploys(rec: RunRecord, access: str, target_env: str) -> bool:
+        """worker service_queue_dispatch.go: a full-env run prepares its runtime through a deploy task,
+        unless it runs read-only in production or a revise reuses its namespace as it is (only a push
+        to main deploys into production)."""
+        if rec.state["runtime_mode"] != "full-env" or rec.reused:
+            return False
+        return access != "production-readonly" and target_env != "production"
 
     def _kept(self, rec: RunRecord) -> None:
         """worker finalize: a run that keeps its namespace under the lease says so (namespace_deleted,
@@ -428,16 +466,17 @@ class RunWorld:
             and not self.p.faults.active("platform.revise-new-namespace")
         ):
             self.p.flow(rec.run_id, "run.namespace.reuse_fast_path", {"namespace": reuse})
+            rec.reused = True
             self._lease(reuse, rec, extend=not self.p.faults.active("platform.lease-not-extended"))
             ns = reuse
         else:
-            ns = run_namespace_name(self.prefix, self.p.project_id(rec.repo), rec.run_id, rec.issue)
+            ns = run_namespace_name(self.prefix, self.p.run_project_id(rec.repo), rec.run_id, rec.issue)
             expires = _now() + dt.timedelta(seconds=self.timing.ttl_s)
             labels = {
                 kodex.MANAGED_BY: kodex.MANAGED_BY_WORKER,
                 kodex.PURPOSE: kodex.PURPOSE_RUN,
                 kodex.RUNTIME_MODE: str(rec.state["runtime_mode"]),
-                kodex.PROJECT_ID: self.p.project_id(rec.repo),
+                kodex.PROJECT_ID: self.p.run_project_id(rec.repo),
                 kodex.RUN_ID: rec.run_id,
                 kodex.ISSUE_NUMBER: str(rec.issue),
                 kodex.AGENT_KEY: key,

@@ -9,13 +9,17 @@ others only the projects they are members of, and the admin-only paths answer 40
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from backends.sandbox import staff_json as js
 from backends.sandbox.faults import FaultSet, register
+from backends.sandbox.staff_docset import DocsetError
+from backends.sandbox.staff_enums import DEPLOY_STATUSES
 from backends.sandbox.staff_state import StaffState
 from backends.sandbox.staff_tokens import Claims
 
@@ -78,6 +82,18 @@ def _flag(request: web.Request, name: str) -> bool:
     raise Refusal(400, "invalid_argument", f"{name}: must be a boolean")
 
 
+def _positive(raw: str | None, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise Refusal(400, "invalid_argument", "page: must be a positive integer")
+    return int(raw)
+
+
+def js_now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _items(items: list[Any], limit: int | None) -> web.Response:
     return web.json_response({"items": items[:limit] if limit else items})
 
@@ -87,6 +103,8 @@ class SandboxStaffApi:
         self.state = state
         self.faults = faults
         self.slow_s = slow_s  # the staff.slow delay: longer than any client timeout in use
+        #: how often a realtime stream looks for changes (the gateway's realtimeUpdateInterval)
+        self.realtime_every_s = 0.5
         self.calls: list[tuple[str, str]] = []
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -107,9 +125,13 @@ class SandboxStaffApi:
         get(f"{STAFF}/runs/{{run_id}}/logs", self._logs)
         get(f"{STAFF}/approvals", self._approvals)
         post(f"{STAFF}/approvals/{{approval_request_id}}/decision", self._decision)
+        get(f"{STAFF}/runtime-deploy/tasks/realtime", self._deploy_tasks_realtime)
         get(f"{STAFF}/runtime-deploy/tasks/{{run_id}}", self._deploy_task)
         get(f"{STAFF}/runtime-errors", self._runtime_errors)
         get(f"{STAFF}/docset/groups", self._docset_groups)
+        get(f"{STAFF}/projects/{{project_id}}/github-tokens", self._project_tokens)
+        post(f"{STAFF}/projects/{{project_id}}/docset/import", self._docset_import)
+        post(f"{STAFF}/projects/{{project_id}}/docset/sync", self._docset_sync)
         # a slow answer's handler ends with its client, so stopping never waits on it
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -318,3 +340,90 @@ class SandboxStaffApi:
     async def _docset_groups(self, request: web.Request) -> web.Response:
         self._admin(request)
         return web.json_response({"groups": list(self.state.docset_groups)})
+
+    # -- runtime deploy tasks, project tokens, docset import and sync --------------------------------
+    async def _deploy_tasks_realtime(self, request: web.Request) -> web.StreamResponse:
+        """The tasks table's WebSocket: a `snapshot` message at once, another whenever the page
+        changes (staff_list_realtime_handler.go); a refused list is one `error` message, then close."""
+        q = request.query
+        status, target_env = q.get("status", ""), q.get("target_env", "")
+        if status and status not in DEPLOY_STATUSES:
+            raise Refusal(400, "invalid_argument", "status: value is not one of the allowed values")
+        page, page_size = _positive(q.get("page"), 1), min(_positive(q.get("page_size"), 20), 1000)
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        if not request[PRINCIPAL].is_admin:
+            refused = "rpc error: code = PermissionDenied desc = platform admin required"
+            await ws.send_json({"type": "error", "message": refused, "sent_at": js_now()})
+            await ws.close()
+            return ws
+        sent = ""
+        while not ws.closed:
+            tasks = self.state.list_deploy_tasks(status, target_env)
+            snapshot = js.deploy_tasks_message(tasks, page, page_size, js_now())
+            fingerprint = json.dumps({**snapshot, "sent_at": ""}, sort_keys=True)
+            if fingerprint != sent:
+                await ws.send_json(snapshot)
+                sent = fingerprint
+            try:
+                incoming = await ws.receive(timeout=self.realtime_every_s)
+            except TimeoutError:
+                continue
+            if incoming.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                break
+        return ws
+
+    async def _project_tokens(self, request: web.Request) -> web.Response:
+        project_id = request.match_info["project_id"]
+        self._project_access(request, project_id)
+        return web.json_response(js.project_tokens(project_id, self.state.tokens_of(project_id)))
+
+    async def _docset_body(self, request: web.Request, required: tuple[str, ...]) -> dict[str, Any]:
+        self._admin(request)
+        try:
+            body = await request.json()
+        except ValueError:
+            raise Refusal(400, "invalid_argument", "request body is not JSON") from None
+        if not isinstance(body, dict) or any(not isinstance(body.get(k), str) for k in required):
+            # the gateway's OpenAPI request validator, before any handler
+            raise Refusal(400, "invalid_argument", "request body has an error: doesn't match schema")
+        return body
+
+    def _docset_target(self, repository_id: str) -> str:
+        """The repository the docset goes to: the binding with this id (the project in the path only
+        picks the tokens), as the staff service resolves it."""
+        binding = self.state.bindings.get(repository_id)
+        if binding is None or binding not in self.state.visible_bindings():
+            raise _not_found("repository_id")
+        if self.state.docset is None:  # no GitHub management client: a plain error, so 500
+            raise Refusal(500, "internal", "internal error")
+        return binding.full_name
+
+    async def _docset_import(self, request: web.Request) -> web.Response:
+        body = await self._docset_body(request, ("repository_id", "docset_ref", "locale"))
+        groups = body.get("group_ids")
+        if body["locale"] not in ("ru", "en") or not isinstance(groups, list):
+            raise Refusal(400, "invalid_argument", "request body has an error: doesn't match schema")
+        repo = self._docset_target(body["repository_id"])
+        assert self.state.docset is not None
+        try:
+            answer = self.state.docset.import_docset(
+                repo, body["docset_ref"].strip() or "main", body["locale"], [str(g) for g in groups]
+            )
+        except DocsetError:
+            # a plain error of the staff service: control-plane toStatus says Internal, the gateway
+            # hides the text (error_handler.go mapGRPCStatus)
+            raise Refusal(500, "internal", "internal error") from None
+        return web.json_response(answer)
+
+    async def _docset_sync(self, request: web.Request) -> web.Response:
+        body = await self._docset_body(request, ("repository_id", "docset_ref"))
+        if not body["docset_ref"].strip():
+            raise Refusal(400, "invalid_argument", "docset_ref: is required")
+        repo = self._docset_target(body["repository_id"])
+        assert self.state.docset is not None
+        try:
+            answer = self.state.docset.sync_docset(repo, body["docset_ref"].strip())
+        except DocsetError:
+            raise Refusal(500, "internal", "internal error") from None
+        return web.json_response(answer)

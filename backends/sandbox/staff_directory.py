@@ -27,7 +27,8 @@ register(
     "platform.repo-unbound",
     "platform",
     "the project repository is bound to no platform project",
-    ["platform.repos-bound", "F1"],
+    # its runs are refused (repository_not_bound_for_issue_label), its docset has no binding to go to
+    ["platform.repos-bound", "F1", "X1", "R1", "O-project"],
 )
 
 
@@ -67,6 +68,17 @@ class BindingRecord:
         return f"{self.owner}/{self.name}"
 
 
+@dataclass
+class ProjectTokens:
+    """project_github_tokens: a project's own platform and bot tokens (encrypted at rest; the staff
+    API says only whether they are set)."""
+
+    has_platform_token: bool = False
+    has_bot_token: bool = False
+    bot_username: str = ""
+    bot_email: str = ""
+
+
 class StaffDirectory:
     def __init__(self, faults: FaultSet | None = None, *, gate_login: str = "", fault_repo: str = "") -> None:
         self.faults = faults or FaultSet()
@@ -78,6 +90,8 @@ class StaffDirectory:
         self.projects: dict[str, ProjectRecord] = {}
         self.members: dict[tuple[str, str], str] = {}  # (project_id, user_id) -> role
         self.bindings: dict[str, BindingRecord] = {}
+        #: project id -> its own GitHub token overrides (whether each is set; values are never kept)
+        self.project_tokens: dict[str, ProjectTokens] = {}
         self._ids = itertools.count(1)
 
     # -- users, projects, members, bindings ----------------------------------------------------------
@@ -114,6 +128,19 @@ class StaffDirectory:
         )
         self.bindings[repository_id] = binding
         return binding
+
+    def set_project_tokens(self, project_id: str, tokens: ProjectTokens) -> None:
+        self.project_tokens[self._project(project_id).id] = tokens
+
+    def tokens_of(self, project_id: str) -> ProjectTokens:
+        return self.project_tokens.get(project_id, ProjectTokens())
+
+    def token_scopes(self, repository_id: str) -> tuple[str, str]:
+        """Which token the staff service uses for the repository (staff resolveEffectiveGitHubTokens):
+        the binding's own platform token (every binding is created with one), and the bot token of
+        the project when it has one, else the platform's."""
+        binding = self.bindings[repository_id]
+        return "repository", "project" if self.tokens_of(binding.project_id).has_bot_token else "platform"
 
     def set_platform_admin(self, login: str, admin: bool) -> None:
         self.user(login).is_platform_admin = admin

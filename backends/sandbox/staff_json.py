@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from backends.sandbox.staff_directory import BindingRecord, ProjectRecord, UserRecord
+from backends.sandbox.staff_directory import BindingRecord, ProjectRecord, ProjectTokens, UserRecord
 from backends.sandbox.staff_state import ApprovalRecord, FlowEventRecord, RuntimeErrorRecord, StaffState
 from backends.sandbox.staff_tokens import Claims
 
@@ -201,4 +201,45 @@ def preflight(repository_id: str, report: dict[str, Any]) -> dict[str, Any]:
         "checks": report["checks"],
         "report_json": json.dumps(report),
         "finished_at": report["finished_at"],
+    }
+
+
+def deploy_task_item(task: dict[str, Any]) -> dict[str, Any]:
+    """RuntimeDeployTaskListItem: what the runtime deploy tasks list shows of a task."""
+    keys = (
+        "run_id",
+        "status",
+        "repository_full_name",
+        "target_env",
+        "namespace",
+        "runtime_mode",
+        "build_ref",
+    )
+    out = {key: task[key] for key in keys}
+    for key in ("result_target_env", "result_namespace", "created_at", "updated_at"):
+        out[key] = _opt(task.get(key))
+    return out
+
+
+def deploy_tasks_message(
+    items: list[dict[str, Any]], page: int, page_size: int, sent_at: str
+) -> dict[str, Any]:
+    """One `snapshot` message of the runtime deploy tasks realtime stream (api-gateway
+    staff_list_realtime_handler.go listRealtimeMessage)."""
+    start = (page - 1) * page_size
+    return {
+        "type": "snapshot",
+        "items": [deploy_task_item(t) for t in items[start : start + page_size]],
+        "pagination": {"page": page, "page_size": page_size, "total_count": len(items)},
+        "sent_at": sent_at,
+    }
+
+
+def project_tokens(project_id: str, tokens: ProjectTokens) -> dict[str, Any]:
+    return {
+        "project_id": project_id,
+        "has_platform_token": tokens.has_platform_token,
+        "has_bot_token": tokens.has_bot_token,
+        "bot_username": _opt(tokens.bot_username),
+        "bot_email": _opt(tokens.bot_email),
     }

@@ -18,6 +18,8 @@ from typing import Any
 
 from backends.sandbox.faults import FaultSet, register
 from backends.sandbox.staff_directory import StaffDirectory
+from backends.sandbox.staff_docset import GROUPS as DOCSET_GROUPS
+from backends.sandbox.staff_docset import SandboxDocset
 from backends.sandbox.staff_enums import (
     APPROVAL_DECISIONS,
     DEPLOY_STATUSES,
@@ -48,11 +50,6 @@ PREFLIGHT_CHECKS = (
     "github:platform:label_create",
     "github:bot:issue_create",
     "github:bot:pr_create",
-)
-DOCSET_GROUPS = (
-    ("core", "Core docs", "Product, architecture and delivery documents every project starts with", True),
-    ("ops", "Operations", "Runbooks, monitoring and incident templates", False),
-    ("agents", "Agent guides", "Role prompts and review checklists for the agents", False),
 )
 
 
@@ -111,8 +108,16 @@ class StaffState(StaffDirectory):
         self.run_logs: dict[str, list[str]] = {}
         self.runtime_errors: list[RuntimeErrorRecord] = []
         self.docset_groups = [
-            {"id": i, "title": t, "description": d, "default_selected": s} for i, t, d, s in DOCSET_GROUPS
+            {
+                "id": g.id,
+                "title": g.title,
+                "description": g.description,
+                "default_selected": g.default_selected,
+            }
+            for g in DOCSET_GROUPS
         ]
+        #: docset import and sync; they need the platform's GitHub client (wired by the platform)
+        self.docset: SandboxDocset | None = None
         #: preflight checks that fail, by repository id: (check name, details)
         self.preflight_failures: dict[str, list[tuple[str, str]]] = {}
         self._approval_ids = itertools.count(1)
@@ -247,6 +252,17 @@ class StaffState(StaffDirectory):
     def add_deploy_log(self, run_id: str, stage: str, level: str, message: str) -> None:
         task = self.deploy_tasks.get(run_id) or self.set_deploy_task(run_id)
         task["logs"].append({"stage": stage, "level": level, "message": message, "created_at": now_iso()})
+        task["updated_at"] = now_iso()
+
+    def list_deploy_tasks(self, status: str = "", target_env: str = "") -> list[dict[str, Any]]:
+        """runtimedeploytask/sql/list_recent.sql: filtered by status and target env, newest update
+        first."""
+        found = [
+            t
+            for t in self.deploy_tasks.values()
+            if (not status or t["status"] == status) and (not target_env or t["target_env"] == target_env)
+        ]
+        return sorted(found, key=lambda t: str(t["updated_at"]), reverse=True)
 
     def add_runtime_error(self, source: str, level: str, message: str, **fields: Any) -> str:
         """Journal one platform error; `fields` as RuntimeError's (details is a dict)."""
@@ -270,10 +286,12 @@ class StaffState(StaffDirectory):
             and binding.full_name.lower() == self.fault_repo.lower()
         ):
             failing.setdefault(*FAILING_PREFLIGHT_CHECK)
+        platform_scope, bot_scope = self.token_scopes(repository_id)
+        scopes = {"github:tokens:platform_scope": platform_scope, "github:tokens:bot_scope": bot_scope}
         checks = [
             {"name": name, "status": "failed", "details": failing[name]}
             if name in failing
-            else {"name": name, "status": "ok"}
+            else {"name": name, "status": "ok", **({"details": scopes[name]} if name in scopes else {})}
             for name in (*PREFLIGHT_CHECKS, *(n for n in failing if n not in PREFLIGHT_CHECKS))
         ]
         finished = now_iso()

@@ -82,12 +82,17 @@ _TEMPLATES: list[tuple[str, int, str]] = [
     ),
     ("ssh.service", 6, "pam_unix(sshd:session): session opened for user codex(uid=1000) by codex(uid=0)"),
     ("ssh.service", 5, "Connection closed by invalid user admin 203.0.113.99 port 4{n4} [preauth]"),
-    ("kodex-image-prune.service", 6, "Pruning unused images older than 72h from 127.0.0.1:5000"),
-    ("kodex-image-prune.service", 6, "Deleted: sha256:{h}{h}{h}{h}{h}{h}{h}{h}"),
-    ("kodex-image-prune.service", 6, "Total reclaimed space: {n3}.4MB"),
+    # bootstrap/remote/25_configure_image_gc.sh: the prune script reports the disk around crictl's list
+    ("kodex-image-prune.service", 6, "[kodex-image-prune] before: 61G/197G used (31%)"),
+    ("kodex-image-prune.service", 6, "Deleted: 127.0.0.1:5000/kodex/control-plane:0.1.{n3}"),
+    ("kodex-image-prune.service", 6, "[kodex-image-prune] after: 52G/197G used (26%)"),
     ("iscsid.service", 4, "iscsid: can not connect to iSCSI daemon (111)!"),
 ]
-_SYSTEMD = ("kodex-image-prune.service", 6, "Started kodex-image-prune.service - Prune unused kodex images.")
+_SYSTEMD = (
+    "kodex-image-prune.service",
+    6,
+    "Started kodex-image-prune.service - kodex host containerd image prune.",
+)
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,31 @@ from datetime import UTC, datetime, timedelta
 
 from backends.envfile import parse_env
 from backends.sandbox.envfile_template import apply_env_faults
-from backends.sandbox.faults import FaultSet
+from backends.sandbox.faults import FaultSet, register
+from backends.sandbox.image_registry import ImageRegistry
+
+register(
+    "vps.registry-down",
+    "vps",
+    "the internal registry does not answer on 127.0.0.1:5000",
+    ["host.registry"],
+)
+register(
+    "vps.image-prune-off",
+    "vps",
+    "the kodex-image-prune timer is disabled and inactive",
+    ["host.image-prune"],
+)
 
 GIB = 1024**3
 
 ENV_FILE_PATH = "/opt/codex-k8s/bootstrap/host/config.env"
 KUBECONFIG = "/etc/rancher/k3s/k3s.yaml"
 REGISTRIES = "/etc/rancher/k3s/registries.yaml"
+#: bootstrap/remote/25_configure_image_gc.sh: kubelet image GC thresholds and the host prune units
+IMAGE_GC_CONF = "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d/10-kodex-image-gc.conf"
+PRUNE_TIMER = "kodex-image-prune.timer"
+PRUNE_SERVICE = "kodex-image-prune.service"
 NFT_CONF = "/etc/nftables.conf"
 PUBLIC_IP = "203.0.113.10"
 GATEWAY = "203.0.113.1"
@@ -168,6 +186,13 @@ class VpsFacts:
     public_ip: str = PUBLIC_IP
     dns: dict[str, list[str]] = field(default_factory=dict)
     certs: dict[str, Cert] = field(default_factory=dict)
+    #: units `systemctl enable`d (is-enabled says enabled)
+    enabled: set[str] = field(default_factory=set)
+    #: `systemctl show` properties per unit
+    unit_props: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: what the internal registry holds (shared with the simulated runtime deploy in a sandbox world)
+    registry: ImageRegistry = field(default_factory=ImageRegistry.bootstrapped)
+    registry_host: str = "127.0.0.1:5000"
 
     @property
     def os_release(self) -> str:
@@ -199,7 +224,33 @@ class VpsFacts:
             "/proc/sys/net/bridge/bridge-nf-call-iptables": "1",
             "/proc/sys/net/bridge/bridge-nf-call-ip6tables": "1",
         }
-        self.services = {"k3s": "active", "nftables": "active", "iscsid": "active", "ssh": "active"}
+        self.services = {
+            "k3s": "active",
+            "nftables": "active",
+            "iscsid": "active",
+            "ssh": "active",
+            PRUNE_TIMER: "active",
+            PRUNE_SERVICE: "inactive",  # a oneshot: active only while it prunes
+        }
+        self.enabled = {"k3s.service", "nftables.service", "ssh.service", PRUNE_TIMER}
+        self.registry_host = registry
+        self.files[IMAGE_GC_CONF] = VpsFile(
+            "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
+            "imageGCHighThresholdPercent: 35\nimageGCLowThresholdPercent: 30\n",
+            "600",
+        )
+        last_run = datetime.now(UTC).replace(hour=4, minute=17, second=0, microsecond=0)
+        if last_run > datetime.now(UTC):
+            last_run -= timedelta(days=1)
+        self.unit_props[PRUNE_SERVICE] = {
+            "Result": "success",
+            "ExecMainStatus": "0",
+            "ExecMainExitTimestamp": f"{last_run:%a %Y-%m-%d %H:%M:%S} UTC",
+        }
+        self.unit_props[PRUNE_TIMER] = {
+            "TimersCalendar": "{ OnCalendar=*-*-* 04:17:00 UTC ; next_elapse=n/a }",
+            "LastTriggerUSec": f"{last_run:%a %Y-%m-%d %H:%M:%S} UTC",
+        }
         self.listeners = [
             f"0.0.0.0:{ssh_port}",
             f"[::]:{ssh_port}",
@@ -280,6 +331,11 @@ class VpsFacts:
         if faults.active("vps.cert-expiring"):
             for cert in self.certs.values():
                 cert.not_after = datetime.now(UTC) + timedelta(days=3)
+        if faults.active("vps.registry-down"):
+            self.registry.down = True
+        if faults.active("vps.image-prune-off"):
+            self.enabled.discard(PRUNE_TIMER)
+            self.services[PRUNE_TIMER] = "inactive"
 
 
 Handler = Callable[[VpsFacts, list[str]], Reply]
@@ -406,8 +462,50 @@ def _dpkg_query(facts: VpsFacts, argv: list[str]) -> Reply:
 
 @command(r"systemctl is-active [\w.@-]+")
 def _is_active(facts: VpsFacts, argv: list[str]) -> Reply:
-    state = facts.services.get(argv[-1].removesuffix(".service"), "inactive")
+    unit = argv[-1]
+    state = facts.services.get(unit, facts.services.get(unit.removesuffix(".service"), "inactive"))
     return Reply(f"{state}\n", status=0 if state == "active" else 3)
+
+
+@command(r"systemctl is-enabled [\w.@-]+")
+def _is_enabled(facts: VpsFacts, argv: list[str]) -> Reply:
+    unit = argv[-1] if "." in argv[-1] else f"{argv[-1]}.service"
+    known = (
+        unit in facts.enabled or unit in facts.unit_props or unit.removesuffix(".service") in facts.services
+    )
+    if not known:
+        return Reply(
+            stderr=f"Failed to get unit file state for {unit}: No such file or directory\n", status=1
+        )
+    state = "enabled" if unit in facts.enabled else "disabled"
+    return Reply(f"{state}\n", status=0 if state == "enabled" else 1)
+
+
+@command(r"systemctl show (-p [A-Za-z]+ )+[\w.@-]+")
+def _systemctl_show(facts: VpsFacts, argv: list[str]) -> Reply:
+    unit = argv[-1]
+    props = facts.unit_props.get(unit, {})
+    wanted = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "-p"]
+    return Reply("".join(f"{key}={props.get(key, '')}\n" for key in wanted))
+
+
+@command(r"curl -fsS --max-time \d+ http://[\w.:-]+/v2/[\w./-]*")
+def _curl_registry(facts: VpsFacts, argv: list[str]) -> Reply:
+    """The internal registry's v2 API on its hostPort (deploy/base/registry/registry.yaml.tpl)."""
+    url = argv[-1]
+    host, _, path = url.removeprefix("http://").partition("/")
+    address, _, port = host.rpartition(":")
+    if host != facts.registry_host or facts.registry.down:
+        refused = f"curl: (7) Failed to connect to {address} port {port}: Connection refused\n"
+        return Reply(stderr=refused, status=7)
+    if path == "v2/_catalog":
+        return Reply(facts.registry.catalog_json())
+    if path.startswith("v2/") and path.endswith("/tags/list"):
+        status, body = facts.registry.tags_json(path.removeprefix("v2/").removesuffix("/tags/list"))
+        if status != 200:
+            return Reply(stderr=f"curl: (22) The requested URL returned error: {status}\n", status=22)
+        return Reply(body)
+    return Reply(stderr="curl: (22) The requested URL returned error: 404\n", status=22)
 
 
 @command(r"ss -Htln")

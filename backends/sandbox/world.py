@@ -14,10 +14,12 @@ from backends.sandbox.envfile_template import healthy_env_file
 from backends.sandbox.faults import CATALOGUE, FaultSet
 from backends.sandbox.github_api import SandboxGitHubApi
 from backends.sandbox.github_state import GitHubState
-from backends.sandbox.kube_api import SandboxKubeApi
+from backends.sandbox.kube_api import K3S_ADMIN, SandboxKubeApi
+from backends.sandbox.kube_empty import EmptyKubeState
 from backends.sandbox.kube_state import KubeState
 from backends.sandbox.platform import Platform, Timing
 from backends.sandbox.staff_api import SandboxStaffApi
+from backends.sandbox.staff_directory import ProjectTokens
 from backends.sandbox.staff_state import StaffState
 from backends.sandbox.vps import SandboxVps
 from backends.sandbox.vps_model import ENV_FILE_PATH
@@ -40,6 +42,9 @@ DEMO_WAIVERS = {
 #: the sandbox platform runs in compressed time: a run takes about a second, a lease a few seconds
 SANDBOX_TIME_SCALE = 0.01
 KUBE_CONTEXT = "sandbox"
+#: what leaves the GitHub side of an empty world with nothing to examine: no webhook (so nothing ever
+#: answers a label) and no branch protection
+EMPTY_GITHUB = ("github.webhook-missing", "github.no-branch-protection")
 
 
 @dataclass
@@ -62,23 +67,37 @@ class SandboxWorld:
     github_token: str = ""
     timing: Timing = field(default_factory=Timing)
     secret_values: dict[str, str] = field(default_factory=dict)
+    #: nothing to examine anywhere: an empty cluster read as k3s's admin, repositories without webhook
+    #: or branch protection, no platform (no run, comment, run namespace, approval or flow event)
+    empty: bool = False
 
     @classmethod
     def create(
-        cls, faults: Iterable[str] = (), workdir: Path | None = None, *, locale: str = "ru"
+        cls,
+        faults: Iterable[str] = (),
+        workdir: Path | None = None,
+        *,
+        locale: str = "ru",
+        empty: bool = False,
     ) -> SandboxWorld:
         directory = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="gateroom-sandbox-"))
-        return cls(directory, FaultSet(faults), locale=locale)
+        names = [*faults, *(EMPTY_GITHUB if empty else ())]
+        return cls(directory, FaultSet(names), locale=locale, empty=empty)
 
     async def start(self) -> None:
         env_text, self.secret_values = healthy_env_file(host="127.0.0.1")
         self.vps = SandboxVps(self.workdir / "vps", self.faults, env_file_text=env_text)
         await self.vps.start()
 
-        self.kube_state = KubeState(self.faults)
+        self.kube_state = EmptyKubeState(self.faults) if self.empty else KubeState(self.faults)
         self.kube_api = SandboxKubeApi(self.kube_state, self.faults)
         await self.kube_api.start()
         self.kubeconfig = self.kube_api.write_kubeconfig(self.workdir / "kubeconfig", context=KUBE_CONTEXT)
+        if self.empty:  # no binding for the operator: the gate reads as k3s's admin
+            user, groups = K3S_ADMIN
+            self.kubeconfig.write_text(
+                self.kube_api.kubeconfig_text(context=KUBE_CONTEXT, user=user, groups=groups)
+            )
         # the VPS's own view of k3s: its admin kubeconfig, and its API on 127.0.0.1:6443 via SSH forwards
         self.vps.kube_api_port = self.kube_api.port
         self.vps.facts.files[K3S_YAML].content = self.kube_api.k3s_yaml()
@@ -96,6 +115,9 @@ class SandboxWorld:
         for name, repo in (("kodex", PLATFORM_REPO), ("project-example", PROJECT_REPO)):
             project_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"project:{name}"))
             self.staff_state.add_project(project_id, name, name)
+            if repo != PLATFORM_REPO:  # the example project brings GitHub tokens of its own
+                bot = ProjectTokens(True, True, f"{name}-bot", f"{name}-bot@users.noreply.github.com")
+                self.staff_state.set_project_tokens(project_id, bot)
             self.staff_state.add_member(project_id, login, "read_write")
             repo_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"repository:{repo}"))
             self.staff_state.bind_repository(project_id, repo_id, repo)
@@ -114,6 +136,8 @@ class SandboxWorld:
         }
         for key, value in agent_env.items():
             self.secret_values.setdefault(f"agent-{key}", value)
+        if self.empty:
+            return
         self.platform = Platform(
             self.github_state,
             self.kube_state,
@@ -123,6 +147,8 @@ class SandboxWorld:
             leaked_secret=self.secret_values["KODEX_GITHUB_PAT"],
             locale=self.locale,
             agent_env=agent_env,
+            registry=self.vps.facts.registry,  # one registry: what a deploy pushes, the host sees
+            platform_repo=PLATFORM_REPO,
         )
         await self.platform.start()
 
@@ -152,16 +178,19 @@ class SandboxWorld:
                     "user": ep.user,
                     "key": str(ep.client_key),
                     "known_hosts": str(ep.known_hosts),
-                    "connect_timeout": 5.0,
+                    # the product's default: both ends of the key exchange run in this process
+                    "connect_timeout": 10.0,
                     "command_timeout": 10.0,
                     "env_file": ENV_FILE_PATH,
                     "journal_units": ["k3s", "ssh", "kodex-image-prune"],
                 }
             ],
+            # the product's default: the sandbox's API shares a process (and, in tests, a loaded
+            # machine) with the gate; cluster.api-slow still outlasts the adapter's retry (20s)
             "cluster": (
-                {"kubeconfig": "host:", "via_host": HOST_NAME, "timeout": 5.0}
+                {"kubeconfig": "host:", "via_host": HOST_NAME, "timeout": 10.0}
                 if via_host
-                else {"kubeconfig": str(self.kubeconfig), "context": KUBE_CONTEXT, "timeout": 5.0}
+                else {"kubeconfig": str(self.kubeconfig), "context": KUBE_CONTEXT, "timeout": 10.0}
             ),
             "github": {
                 "api_url": self.github_api.url if self.github_api else "",

@@ -20,6 +20,9 @@ class ScenarioContext:
     #: this attempt began in an earlier process: a step not recorded as done may still have happened
     #: (the process can stop after the side effect and before the evidence reached the disk)
     resumed: bool = False
+    #: steps of this attempt that an earlier process announced and never concluded: their side effect
+    #: may or may not have happened
+    interrupted: set[int] = field(default_factory=set)
     #: add_label step index -> how many add_label steps of the same label and target up to it
     occurrence: dict[int, int] = field(default_factory=dict)
     #: the highest comment id on the issue and its PR before the last trigger: runs and refusals
@@ -32,6 +35,9 @@ class ScenarioContext:
     workloads: dict[str, str] = field(default_factory=dict)
     #: lease expiry seen per namespace, in order (RFC 3339)
     leases: dict[str, list[str]] = field(default_factory=dict)
+    #: the runtime deploy the last expect_deploy found: run_id, namespace, build_ref, status and the
+    #: image each build image of the stack was built or found as ({name: repository:tag})
+    deploy: dict[str, Any] = field(default_factory=dict)
     #: what the platform said, followed across polls (not persisted: re-read from GitHub on resume)
     signals: ThreadSignals = field(default_factory=ThreadSignals)
 
@@ -49,6 +55,10 @@ class ScenarioContext:
             self.runs[self.run_id] = (str(detail["trigger_kind"]), str(detail.get("namespace", "")))
             if detail.get("job_namespace"):
                 self.workloads[self.run_id] = str(detail["job_namespace"])
+        if isinstance(detail.get("deploy"), dict) and detail["deploy"]:
+            self.deploy = dict(detail["deploy"])
+            if self.deploy.get("of") == "branch":  # a push's deploy-only run: what later steps ask about
+                self.run_id = str(self.deploy.get("run_id", "")) or self.run_id
         for namespace, stamp in detail.get("leases", {}).items():
             seen = self.leases.setdefault(namespace, [])
             if stamp and (not seen or seen[-1] != stamp):

@@ -18,12 +18,13 @@ from backends.events import EventBus, ScenarioFinished, ScenarioStepChanged
 from backends.plan.model import Plan, Scenario
 from backends.plan.steps import AddLabel, Step
 from backends.scenarios.context import ScenarioContext
+from backends.scenarios.observe import observe_runs
 from backends.scenarios.steps_exec import StepFailed, execute
 from backends.scenarios.world import GateWorld
 from backends.state import GateState
 
 #: context fields that steer a resumed run and are not evidence
-INTERNAL = {"scenario_id", "resumed", "occurrence", "signals"}
+INTERNAL = {"scenario_id", "resumed", "occurrence", "signals", "interrupted"}
 #: a waiting step says what it waits for at most this often (each report is an evidence record)
 PROGRESS_EVERY_S = 5.0
 PASS, FAIL, SKIP, RUNNING, MANUAL = "PASS", "FAIL", "SKIP", "RUNNING", "MANUAL"
@@ -130,6 +131,8 @@ class ScenarioRunner:
                 ctx.learn(step.detail)
                 if step.status == PASS:
                     done.add(index)
+                elif step.status == RUNNING:
+                    ctx.interrupted.add(index)
             ctx.resumed = any(int(st.detail.get("attempt", 1)) == attempt for st in sc.steps.values())
         seen: dict[tuple[str, str], int] = {}
         for index, planned in enumerate(scenario.steps):
@@ -167,6 +170,7 @@ class ScenarioRunner:
                     ctx,
                     cited | failure.detail,
                 )
+                await self._observe(ctx)
                 self._finish(
                     scenario,
                     FAIL,
@@ -177,6 +181,7 @@ class ScenarioRunner:
                 return
             except GateError as err:
                 self._step(scenario, index, FAIL, step.describe(), _expected(step), str(err), ctx, cited)
+                await self._observe(ctx)
                 self._finish(
                     scenario, FAIL, f"step {index + 1} ({step.kind}): {err}", time.monotonic() - started, ctx
                 )
@@ -191,7 +196,13 @@ class ScenarioRunner:
                 ctx,
                 cited | result.detail,
             )
+        await self._observe(ctx)
         self._finish(scenario, PASS, "", time.monotonic() - started, ctx)
+
+    async def _observe(self, ctx: ScenarioContext) -> None:
+        """The runs the scenario matched, as evidence for the bundle, before it is concluded."""
+        for event in await observe_runs(ctx, self.world):
+            self.bus.publish(event)
 
     def _timed(self, step: Step) -> Step:
         within = getattr(step, "within", None)

@@ -8,33 +8,18 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from backends.errors import AdapterError
 from backends.plan import steps as S
 from backends.redact import MARKER_RE
+from backends.scenarios import steps_deploy, steps_projects
 from backends.scenarios.context import ScenarioContext
+from backends.scenarios.step_base import Progress, StepFailed, StepResult
+from backends.scenarios.step_base import poll as _poll
 from backends.scenarios.world import GateWorld
 from backends.signals import kodex
 from backends.signals.thread import RunTrace
-
-
-@dataclass
-class StepResult:
-    actual: str
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-class StepFailed(Exception):
-    def __init__(self, actual: str, detail: dict[str, Any] | None = None) -> None:
-        super().__init__(actual)
-        self.actual = actual
-        self.detail = detail or {}
-
-
-#: called while an expectation waits: (what it waits for, where, seconds left)
-Progress = Callable[[str, float], None]
 
 
 def _need_issue(ctx: ScenarioContext) -> int:
@@ -56,26 +41,6 @@ def _target(ctx: ScenarioContext, target: str) -> int:
 def _where(ctx: ScenarioContext, target: str = "issue") -> str:
     number = ctx.pr if target == "pr" else ctx.issue
     return f"{ctx.repo}#{number}"
-
-
-async def _poll(
-    within: float,
-    interval: float,
-    probe: Callable[[], Awaitable[tuple[bool, str, dict[str, Any]]]],
-    progress: Progress | None = None,
-) -> StepResult:
-    """Ask `probe` until it says yes or `within` runs out; the last answer is the actual value."""
-    deadline = time.monotonic() + within
-    while True:
-        ok, actual, detail = await probe()
-        if ok:
-            return StepResult(actual, detail)
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise StepFailed(f"not within {within:g}s; last seen: {actual}", detail)
-        if progress is not None:
-            progress(actual, left)
-        await asyncio.sleep(interval)
 
 
 async def _observe(world: GateWorld, ctx: ScenarioContext) -> None:
@@ -258,9 +223,15 @@ async def _expect_run(
             "namespace": s.namespace,
             "job_namespace": s.job_namespace,
             "phases": list(run.phases),
+            # for the gate's timeline: when each phase was first seen, and how the run ended
+            "phase_at": {phase: round(at, 3) for phase, at in run.seen_at.items()},
+            "run_status": s.run_status,
         }
         reached = run.saw(step.phase) or s.order >= _order(step.phase)
-        if s.phase == "finished" and step.phase != "finished" and s.run_status in ("failed", "canceled"):
+        # a run that ended failed never got to a later phase, though its order is past it; every run
+        # was created, though (its comment is the webhook's)
+        failed_early = step.phase not in ("finished", "created")
+        if s.phase == "finished" and failed_early and s.run_status in ("failed", "canceled"):
             return False, f"{s.brief()} (ended before {step.phase})", detail
         if not reached:
             return False, s.brief(), detail
@@ -275,7 +246,11 @@ async def _expect_run(
             detail,
         )
 
-    result = await _poll(step.within, world.poll_interval, probe, progress)
+    try:
+        result = await _poll(step.within, world.poll_interval, probe, progress)
+    except StepFailed as failure:
+        ctx.learn(failure.detail)  # a run seen, but not as expected, is evidence of the deviation
+        raise
     ctx.learn(result.detail)
     if ctx.namespace():
         stamp = await world.lease(ctx.namespace())
@@ -641,6 +616,7 @@ ACTIONS: dict[type[S.Step], Action] = {
     S.Review: _review,
     S.DecideApproval: _decide_approval,
     S.Wait: _wait,
+    S.Docset: steps_projects.docset,
 }
 EXPECTATIONS: dict[type[S.Step], Expectation] = {
     S.ExpectRun: _expect_run,
@@ -657,6 +633,9 @@ EXPECTATIONS: dict[type[S.Step], Expectation] = {
     S.ExpectAccess: _expect_access,
     S.ExpectPr: _expect_pr,
     S.ExpectNoSecrets: _expect_no_secrets,
+    S.ExpectDeploy: steps_deploy.expect_deploy,
+    S.ExpectRollout: steps_deploy.expect_rollout,
+    S.ExpectProject: steps_projects.expect_project,
 }
 
 

@@ -94,8 +94,17 @@ class GateWorld:
         events = await self.github.label_events(repo, number)
         return sum(1 for e in events if e.label == label and e.action == "labeled" and e.actor == me)
 
+    async def label_events(self, repo: str, number: int) -> list[Any]:
+        """The issue's or PR's label timeline (labeled / unlabeled, by whom, when), oldest first."""
+        return list(await self.github.label_events(repo, number))
+
     async def remove_label(self, repo: str, number: int, label: str) -> bool:
         return bool(await self.github.remove_label(repo, number, label))
+
+    async def branch_head(self, repo: str, branch: str = "") -> tuple[str, str]:
+        """(branch, head commit SHA); the default branch when `branch` is empty."""
+        name, sha = await self.github.branch_head(repo, branch or None)
+        return str(name), str(sha)
 
     async def pulls(self, repo: str, issue: int) -> list[tuple[int, str, str]]:
         return [
@@ -130,6 +139,14 @@ class GateWorld:
     async def jobs(self, namespace: str) -> list[Any]:
         try:
             return list(await self.cluster.jobs(namespace))
+        except AdapterError as err:
+            if err.kind is ErrorKind.NOT_FOUND:
+                return []
+            raise
+
+    async def deployments(self, namespace: str) -> list[Any]:
+        try:
+            return list(await self.cluster.deployments(namespace))
         except AdapterError as err:
             if err.kind is ErrorKind.NOT_FOUND:
                 return []

@@ -10,6 +10,7 @@ read back, like everything else.
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,11 @@ from backends.redact import Redactor
 from backends.session import Session
 from backends.state import GateState
 
-POLL_INTERVAL_S = 0.25
+#: how soon a record shows on a viewer's screen; also how often a table that keeps changing is
+#: redrawn (a redraw of a visible table is the dearest thing a served terminal does while idle)
+POLL_INTERVAL_S = 1.0
+#: a store nobody writes to is looked at less and less often, down to this
+IDLE_INTERVAL_S = 2.0
 
 
 class StoreFollower(StorePoller):
@@ -32,6 +37,15 @@ class StoreFollower(StorePoller):
     def __init__(self, session: Session, bus: EventBus, interval: float = POLL_INTERVAL_S) -> None:
         super().__init__(session, bus, interval)
         self.replaying = False
+        self.base_interval = interval
+        self._seen: tuple[int, int, int] | None = None
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.tail.path)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
 
     def poll_sync(self) -> list[Event]:
         """Read new records (blocking); returns their events, already applied to the state."""
@@ -52,7 +66,20 @@ class StoreFollower(StorePoller):
             self.replaying = False
 
     async def poll(self) -> None:
-        self.publish(await asyncio.to_thread(self.poll_sync))
+        seen = self._stat()
+        if seen is not None and seen == self._seen:
+            # nothing appended or replaced: one stat on the loop, no thread, and a longer wait
+            self.interval = min(self.interval * 2, IDLE_INTERVAL_S)
+            return
+        self.interval = self.base_interval
+        # noted before reading: whatever is appended meanwhile changes the next stat, and is read then
+        self._seen = seen
+        try:
+            events = await asyncio.to_thread(self.poll_sync)
+        except BaseException:
+            self._seen = None  # not read: look again next time
+            raise
+        self.publish(events)
 
 
 @dataclass

@@ -51,6 +51,22 @@ MCP_APPROVALS = "services/internal/control-plane/internal/domain/mcp/control_too
 FLOW_EVENTS = "libs/go/domain/flowevent/repository.go"
 RUN_STATUSES = "libs/go/domain/run/status.go"
 TRIGGER_KIND_NAMES = "libs/go/domain/webhook/constants.go"
+_RD = "services/internal/control-plane/internal/domain/runtimedeploy"
+_STAFF = "services/internal/control-plane/internal/domain/staff"
+#: a push to main of a bound repository is a deploy-only run of the pushed commit (resolvePushMainDeploy)
+PUSH_MAIN_DEPLOY = f"{_WH}/service.go"
+#: the worker finishes a deploy-only run without an agent; a failed deploy fails the run
+WORKER_DISPATCH = f"{_WORKER}/service_queue_dispatch.go"
+RUNTIME_DEPLOY = f"{_RD}/service_reconcile.go"
+IMAGE_BUILD = f"{_RD}/service_build.go"
+RUNTIME_APPLY = f"{_RD}/service_apply.go"
+MIGRATE_JOB = "deploy/base/kodex/migrate-job.yaml.tpl"
+DEPLOY_TASKS_STREAM = f"{_GW}/internal/transport/http/staff_list_realtime_handler.go"
+REPOSITORY_MANAGEMENT = f"{_STAFF}/service_repository_management.go"
+PROJECT_TOKENS = f"{_STAFF}/service_methods.go"
+PROJECT_DOCS = "services/jobs/agent-runner/internal/runner/helpers_prompt_docs.go"
+IMAGE_GC = "bootstrap/remote/25_configure_image_gc.sh"
+INTERNAL_REGISTRY = "deploy/base/registry/registry.yaml.tpl"
 
 #: every file a plan step may cite; the plan loader refuses any other `source`
 KNOWN: frozenset[str] = frozenset(

@@ -8,6 +8,7 @@ dropped and never fatal: the step that waits on that run says what was wrong.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -35,6 +36,8 @@ class RunTrace:
     thread: int
     latest: RunStatus
     phases: list[str] = field(default_factory=list)
+    #: phase -> when the gate first saw it (epoch seconds): a poll's time, not the platform's edit
+    seen_at: dict[str, float] = field(default_factory=dict)
 
     def saw(self, phase: str) -> bool:
         return phase in self.phases
@@ -61,15 +64,17 @@ class ThreadSignals:
     errors: dict[int, str] = field(default_factory=dict)
     _versions: dict[int, str] = field(default_factory=dict)
 
-    def observe(self, comments: Iterable[CommentLike], thread: int) -> None:
+    def observe(self, comments: Iterable[CommentLike], thread: int, at: float | None = None) -> None:
+        """Fold a poll's comments in; `at` is when the poll was made (now by default)."""
+        at = time.time() if at is None else at
         for c in comments:
             version = f"{c.updated_at}|{len(c.body)}|{hash(c.body)}"
             if self._versions.get(c.id) == version:
                 continue
             self._versions[c.id] = version
-            self._read(c, thread)
+            self._read(c, thread, at)
 
-    def _read(self, c: CommentLike, thread: int) -> None:
+    def _read(self, c: CommentLike, thread: int, at: float) -> None:
         try:
             state = runstatus.parse(c.body)
         except MarkerError as err:
@@ -83,6 +88,7 @@ class ThreadSignals:
             trace.latest = state
             if not trace.phases or trace.phases[-1] != state.phase:
                 trace.phases.append(state.phase)
+            trace.seen_at.setdefault(state.phase, at)
             return
         warning = parse_warning(c.body)
         conflict = None if warning is not None else parse_conflict(c.body)

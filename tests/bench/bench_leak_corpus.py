@@ -1,5 +1,8 @@
 """Precision and recall of the leak detector over the secret corpus and its look-alikes, per source
-(pod logs, GitHub comments, Kubernetes events, ConfigMaps), through the real adapters over HTTP.
+(pod logs, GitHub comments, Kubernetes events, ConfigMaps), through the real adapters over HTTP. The
+corpus is the widened one (tests/unit/redaction_corpus.py: what Go services, controllers, kaniko,
+git, curl and the codex CLI print, and every value the gate knows in each of those shapes).
+GATEROOM_REDACTION=python runs it on the pure-Python engine.
 
 Run: python3 tests/bench/bench_leak_corpus.py (or python3 -m tests.bench.bench_leak_corpus)
 """
@@ -13,14 +16,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from backends.redact import engine_report
 from tests.integration.leak_corpus import SOURCES, run_corpus
-from tests.unit.redaction_corpus import LOOKALIKES, SECRETS
+from tests.unit.redaction_corpus import ALL_LOOKALIKES as LOOKALIKES
+from tests.unit.redaction_corpus import ALL_SECRETS as SECRETS
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run = asyncio.run(run_corpus(Path(tmp)))
     print(f"corpus: {len(SECRETS)} secrets, {len(LOOKALIKES)} look-alikes, planted in each source")
+    print(f"redaction engine: {engine_report()}")
     print(f"{'source':10} {'found':>6} {'missed':>6} {'false':>6} {'precision':>9} {'recall':>7}")
     found = missed = false = 0
     for source in SOURCES:

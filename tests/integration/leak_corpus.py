@@ -1,6 +1,8 @@
 """The leak detector over a corpus: every secret shape of the redaction corpus, and every look-alike
 (hashes, UUIDs, base64 of ordinary text...), planted into pod logs, GitHub comments, Kubernetes events
-and ConfigMaps of the sandbox servers, then found again through the real adapters over HTTP.
+and ConfigMaps of the sandbox servers, then found again through the real adapters over HTTP. The
+corpus is the widened one: what Go services, controllers, kaniko, git, curl and the codex CLI print,
+with every value the gate knows to be secret (which the detector is told, as the gate tells it).
 
 Shared by the integration test (which asserts) and tests/bench/bench_leak_corpus.py (which prints).
 """
@@ -21,7 +23,9 @@ from backends.sandbox.faults import FaultSet
 from backends.sandbox.github_api import SandboxGitHubApi
 from backends.sandbox.github_state import GitHubState
 from tests.integration.kube_fixtures import start_kube
-from tests.unit.redaction_corpus import LOOKALIKES, SECRETS
+from tests.unit.redaction_corpus import ALL_LOOKALIKES as LOOKALIKES
+from tests.unit.redaction_corpus import ALL_SECRETS as SECRETS
+from tests.unit.redaction_corpus import KNOWN_SECRETS
 
 TOKEN = "ghp_" + "C0rpusT0kenC0rpus" * 2 + "ab"
 REPO = "codex-k8s/codex-k8s"
@@ -89,7 +93,7 @@ async def run_corpus(workdir: Path) -> CorpusRun:
             comment_ids[comment.id] = (group, i)
     gh_api = SandboxGitHubApi(gh_state, gh_faults)
     await gh_api.start()
-    redactor = Redactor([TOKEN])
+    redactor = Redactor([TOKEN, *KNOWN_SECRETS.values()])
     scan = scanner(redactor)
     github = GitHubAdapter(
         GitHubSettings(api_url=gh_api.url, platform_repo=REPO, timeout=5), redactor, token=TOKEN

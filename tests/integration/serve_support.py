@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sys
 import time
@@ -118,11 +119,13 @@ class Terminal:
     process: asyncssh.SSHClientProcess[bytes]
     screen: bytearray = field(default_factory=bytearray)
     _reader: asyncio.Task[None] | None = None
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def start(self) -> None:
         async def read() -> None:
             while data := await self.process.stdout.read(65536):
                 self.screen += data
+                self._arrived.set()
 
         self._reader = asyncio.get_running_loop().create_task(read())
 
@@ -136,17 +139,22 @@ class Terminal:
         self.process.stdin.write(keys.encode())
 
     async def wait_for(self, needle: str, timeout: float = 20.0) -> float:
-        """Seconds until `needle` appears in what the server drew since the last clear()."""
+        """Seconds until `needle` appears in what the server drew since the last clear().
+
+        Looked for each time bytes arrive (not on a timer: twenty terminals polling every few
+        milliseconds cost the machine the time the server is being measured on)."""
         start = time.monotonic()
         raw = needle.encode()
-        polls = 0
-        # Raw bytes first (cheap); stripping escapes is for text a style change splits.
-        while raw not in self.screen and (polls % 20 or needle not in self.text()):
-            if time.monotonic() - start > timeout:
+        while True:
+            self._arrived.clear()  # before looking: bytes arriving after the look wake the wait
+            # raw bytes first (cheap); stripping escapes is for text a style change splits
+            if raw in self.screen or needle in self.text():
+                return time.monotonic() - start
+            left = timeout - (time.monotonic() - start)
+            if left <= 0:
                 raise TimeoutError(f"{needle!r} not on screen after {timeout}s: {self.text()[-600:]!r}")
-            polls += 1
-            await asyncio.sleep(0.005)
-        return time.monotonic() - start
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), left)
 
     async def close(self) -> None:
         self.process.stdin.write_eof()

@@ -16,6 +16,7 @@ from backends.cluster import ClusterAdapter
 from backends.cluster_errors import describe_failure
 from backends.errors import AdapterError, ErrorKind
 from tests.integration.kube_fixtures import start_kube
+from tests.patience import PATIENCE_S
 
 CASES = [
     ("cluster.wrong-ca", ErrorKind.TLS, "the API server's certificate is not signed by the kubeconfig's CA"),
@@ -82,7 +83,7 @@ def test_headless_exits_2_when_the_cluster_cannot_be_reached(tmp_path: Path, fau
         ],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=PATIENCE_S,
         env={**os.environ, "NO_COLOR": "1"},
     )
     assert proc.returncode == 2, proc.stdout + proc.stderr

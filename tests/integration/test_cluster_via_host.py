@@ -3,7 +3,6 @@ API through a port forward over the host's SSH connection, re-made when that con
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import tarfile
 from collections.abc import AsyncIterator, Callable
@@ -21,6 +20,7 @@ from backends.host import HostAdapter
 from backends.results import Status
 from backends.sandbox.vps_model import KUBECONFIG as K3S_YAML
 from backends.sandbox.world import SandboxWorld
+from tests.patience import until
 
 CLUSTER_KEYS = {"cluster/cluster.api", "cluster/cluster.nodes"}
 RBAC_KEYS = {"rbac/sec.rbac-cluster-admin", "rbac/sec.operator-access"}
@@ -33,10 +33,8 @@ async def gate(tmp_path: Path) -> AsyncIterator[Gate]:
     await g.aclose()
 
 
-async def _until(predicate: Callable[[], bool], seconds: float = 15.0) -> None:
-    async with asyncio.timeout(seconds):
-        while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
+async def _until(predicate: Callable[[], bool]) -> None:
+    await until(predicate, "the forward's state")
 
 
 def _key_material(gate: Gate) -> list[str]:

@@ -7,58 +7,24 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import pytest
+
 from backends.plan.loader import load_plan
+from tests.conftest import DemoRun
+from tests.patience import PATIENCE_S
 from tests.sshd import Sshd
 
+pytestmark = pytest.mark.heavy  # whole sandbox gates: scheduled first
 
-def gateroom(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+
+def gateroom(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tui.cli", *args],
         capture_output=True,
         text=True,
-        timeout=timeout,
+        timeout=PATIENCE_S,
         env={**os.environ, "NO_COLOR": "1"},
     )
-
-
-def test_demo_headless_is_go(tmp_path: Path) -> None:
-    junit, report = tmp_path / "junit.xml", tmp_path / "report.json"
-    proc = gateroom(
-        "demo",
-        "--headless",
-        "--session-dir",
-        str(tmp_path / "s"),
-        "--junit",
-        str(junit),
-        "--json",
-        str(report),
-        "--verbose",
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    # --verbose: where each sandbox server listens, so kubectl, curl or ssh can be pointed at it
-    for prefix in ("ssh host   127.0.0.1:", "kubernetes https://127.0.0.1:", "github api http://127.0.0.1:"):
-        assert any(line.startswith(prefix) for line in proc.stdout.splitlines()), prefix
-    # the demo's cluster is HTTPS with the sandbox's CA and a client certificate, as k3s serves it
-    kube_line = next(line for line in proc.stdout.splitlines() if line.startswith("kubernetes "))
-    kubeconfig = Path(kube_line.split("--kubeconfig ", 1)[1].split()[0]).read_text()
-    assert "certificate-authority-data" in kubeconfig and "client-certificate-data" in kubeconfig
-    assert proc.stdout.strip().splitlines()[-1] == "GO"
-    assert "Traceback" not in proc.stderr
-    data = json.loads(report.read_text())
-    assert data["verdict"] == "GO" and data["checks"]
-    cases = ET.parse(junit).getroot().findall(".//testcase")
-    assert len(cases) == len(data["checks"]) + len(data["scenarios"])
-    scenario_cases = {c.get("name") for c in cases if str(c.get("classname")).startswith("scenarios.")}
-    plan = load_plan(None)
-    assert scenario_cases == {s.id for s in plan.scenarios}, "one JUnit case per scenario of the plan"
-    statuses = {s["id"]: s["status"] for s in data["scenarios"]}
-    manual = {s.id for s in plan.scenarios if s.mode == "manual"}
-    assert all(statuses[sid] == "MANUAL" for sid in manual)  # headless: waiting for the operator
-    assert all(st == "PASS" for sid, st in statuses.items() if sid not in manual), statuses
-    cov = data["coverage"]
-    assert cov["labels"] == len(plan.labels) and cov["labels"] > 50
-    assert cov["uncovered"] == [] and cov["planned_only"] == [], cov
-    assert cov["exercised"] == cov["labels"]
 
 
 def test_demo_headless_unhealthy_host_is_no_go_naming_checks(tmp_path: Path) -> None:
@@ -78,16 +44,6 @@ def test_demo_headless_unhealthy_host_is_no_go_naming_checks(tmp_path: Path) -> 
     assert "check sandbox-vps/host.os FAIL" in out
     assert "check sandbox-vps/host.memory FAIL" in out
     assert "host.cpu FAIL" not in out
-
-
-def test_resume_keeps_results_and_does_not_rerun(tmp_path: Path) -> None:
-    session = tmp_path / "s"
-    first = gateroom("demo", "--headless", "--session-dir", str(session))
-    assert first.returncode == 0
-    second = gateroom("demo", "--headless", "--session-dir", str(session))
-    assert second.returncode == 0, second.stdout + second.stderr
-    assert "[ PASS]" not in second.stdout, "finished checks must not run again on resume"
-    assert second.stdout.strip().splitlines()[-1] == "GO"
 
 
 def test_unknown_fault_is_one_line_exit_2(tmp_path: Path) -> None:
@@ -157,3 +113,43 @@ def test_real_debian_sshd_reports_honestly(tmp_path: Path, sshd: Sshd) -> None:
         assert "PASS" in os_line
     else:
         assert "FAIL" in os_line and "expected Ubuntu 24.04" in os_line
+
+
+# last in the module: the session's demo gate, started with the first test, has had time to finish
+def test_demo_headless_is_go(demo_run: DemoRun) -> None:
+    # `gateroom demo --headless --verbose --junit --json`, run once for the whole test session
+    proc, junit, report = demo_run, demo_run.junit, demo_run.report
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # --verbose: where each sandbox server listens, so kubectl, curl or ssh can be pointed at it
+    for prefix in ("ssh host   127.0.0.1:", "kubernetes https://127.0.0.1:", "github api http://127.0.0.1:"):
+        assert any(line.startswith(prefix) for line in proc.stdout.splitlines()), prefix
+    # the demo's cluster is HTTPS with the sandbox's CA and a client certificate, as k3s serves it
+    kube_line = next(line for line in proc.stdout.splitlines() if line.startswith("kubernetes "))
+    kubeconfig = Path(kube_line.split("--kubeconfig ", 1)[1].split()[0]).read_text()
+    assert "certificate-authority-data" in kubeconfig and "client-certificate-data" in kubeconfig
+    assert proc.stdout.strip().splitlines()[-1] == "GO"
+    assert "Traceback" not in proc.stderr
+    data = json.loads(report.read_text())
+    assert data["verdict"] == "GO" and data["checks"]
+    cases = ET.parse(junit).getroot().findall(".//testcase")
+    assert len(cases) == len(data["checks"]) + len(data["scenarios"])
+    scenario_cases = {c.get("name") for c in cases if str(c.get("classname")).startswith("scenarios.")}
+    plan = load_plan(None)
+    assert scenario_cases == {s.id for s in plan.scenarios}, "one JUnit case per scenario of the plan"
+    statuses = {s["id"]: s["status"] for s in data["scenarios"]}
+    manual = {s.id for s in plan.scenarios if s.mode == "manual"}
+    assert all(statuses[sid] == "MANUAL" for sid in manual)  # headless: waiting for the operator
+    assert all(st == "PASS" for sid, st in statuses.items() if sid not in manual), statuses
+    cov = data["coverage"]
+    assert cov["labels"] == len(plan.labels) and cov["labels"] > 50
+    assert cov["uncovered"] == [] and cov["planned_only"] == [], cov
+    assert cov["exercised"] == cov["labels"]
+
+
+def test_resume_keeps_results_and_does_not_rerun(demo_run: DemoRun, tmp_path: Path) -> None:
+    assert demo_run.returncode == 0
+    session = demo_run.copy_session(tmp_path / "s")
+    second = gateroom("demo", "--headless", "--session-dir", str(session))
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "[ PASS]" not in second.stdout, "finished checks must not run again on resume"
+    assert second.stdout.strip().splitlines()[-1] == "GO"

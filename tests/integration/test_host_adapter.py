@@ -12,6 +12,7 @@ from backends.errors import AdapterError, ErrorKind
 from backends.host import HostAdapter
 from backends.sandbox.vps import SandboxVps
 from tests.conftest import sshd_host, vps_host
+from tests.patience import PATIENCE_S
 from tests.sshd import Sshd, free_port
 
 
@@ -74,7 +75,7 @@ def silent_port() -> Iterator[int]:
 async def test_black_holed_host_times_out(sshd: Sshd, silent_port: int) -> None:
     host = HostAdapter(sshd_host(sshd, port=silent_port, connect_timeout=1.0))
     with pytest.raises(AdapterError) as info:
-        await asyncio.wait_for(host.connect(), timeout=10)
+        await asyncio.wait_for(host.connect(), timeout=PATIENCE_S)
     assert info.value.kind is ErrorKind.TIMEOUT
 
 

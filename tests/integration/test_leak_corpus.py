@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.integration.leak_corpus import SOURCES, run_corpus
-from tests.unit.redaction_corpus import SECRETS
+from tests.unit.redaction_corpus import ALL_SECRETS as SECRETS
 
 
 async def test_every_secret_found_no_lookalike_no_value(tmp_path: Path) -> None:

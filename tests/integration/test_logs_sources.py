@@ -23,6 +23,7 @@ from backends.redact import Redactor
 from backends.sandbox.vps import SandboxVps
 from backends.sandbox.vps_journal import UNITS
 from tests.conftest import sshd_host, vps_host
+from tests.patience import until
 from tests.sshd import Sshd
 
 
@@ -53,10 +54,8 @@ class Collector:
     def lines(self) -> list[str]:
         return [t for c in self.chunks for t in c.texts]
 
-    async def wait_for(self, predicate: Callable[[], bool], seconds: float = 10.0) -> None:
-        async with asyncio.timeout(seconds):
-            while not predicate():  # noqa: ASYNC110 - polling what the source task collected
-                await asyncio.sleep(0.02)
+    async def wait_for(self, predicate: Callable[[], bool]) -> None:
+        await until(predicate, "what the source collected")
 
     async def stop(self) -> None:
         self._task.cancel()
@@ -103,18 +102,16 @@ async def test_journal_lines_are_redacted_and_the_gap_is_in_the_files(
     async with HostAdapter(vps_host(sandbox_vps.endpoint)) as host:
         source = JournalSource(host, ["k3s"], backlog=5)
         hub.start([source])
-        await asyncio.sleep(0.4)
+        await until(lambda: len(hub.ring) > 0, "the journal's first lines")
         journal.emit(
             "k3s.service",
             f'time="2026-11-24T06:00:00Z" level=info msg="GitHub call" header="Authorization: token {token}"',
         )
         sandbox_vps.drop_connections()
-        async with asyncio.timeout(10):
-            while not hub.streams.get(source.streams[0]) or hub.streams[source.streams[0]].gaps == 0:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
-        await asyncio.sleep(0.3)
+        stream = source.streams[0]
+        await until(lambda: stream in hub.streams and hub.streams[stream].gaps > 0, "the gap after the drop")
+        await until(lambda: any("Authorization: token" in r[TEXT] for r in hub.ring), "the token's line")
         await hub.aclose()
-    stream = source.streams[0]
     texts = [r[TEXT] for r in hub.ring]
     assert any("[REDACTED:" in t and "Authorization: token" in t for t in texts)
     assert not any(token in t for t in texts)
@@ -134,8 +131,9 @@ async def test_remote_file_follow_resumes_at_the_byte_after_a_drop(sshd: Sshd, t
     path = tmp_path / "worker.log"
     path.write_text("old line before the gate\n")
     async with HostAdapter(sshd_host(sshd)) as host:
-        got = Collector(FileSource(str(path), host=host))
-        await asyncio.sleep(0.5)
+        source = FileSource(str(path), host=host)
+        got = Collector(source)
+        await until(lambda: source.offset > 0, "the follow past the old line")  # stat said where to start
         append(path, "".join(f"line {i}\n" for i in range(20)))
         await got.wait_for(lambda: len(got.lines()) >= 20)
         assert host._conn is not None
@@ -150,8 +148,9 @@ async def test_remote_file_follow_resumes_at_the_byte_after_a_drop(sshd: Sshd, t
 async def test_local_file_follow_marks_a_truncation(tmp_path: Path) -> None:
     path = tmp_path / "app.log"
     path.write_text("before\n")
-    got = Collector(FileSource(str(path), poll=0.02))
-    await asyncio.sleep(0.1)
+    source = FileSource(str(path), poll=0.02)
+    got = Collector(source)
+    await until(lambda: source.offset > 0, "the follow at the file's end")
     append(path, "one\ntwo\npart")
     await got.wait_for(lambda: got.lines() == ["one", "two"])
     append(path, "ial\n")

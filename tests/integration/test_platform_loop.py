@@ -16,6 +16,7 @@ from backends.github import GitHubAdapter
 from backends.redact import Redactor
 from backends.sandbox.world import PLATFORM_REPO, SandboxWorld
 from backends.signals.thread import ThreadSignals
+from tests.patience import PATIENCE_S, eventually
 
 RUN_NAMESPACES = "kodex.works/namespace-purpose=run,kodex.works/managed-by=kodex-worker"
 
@@ -62,7 +63,7 @@ async def test_intake_label_drives_a_run_seen_through_both_adapters(world: Sandb
         )
         assert await github.add_label(PLATFORM_REPO, number, "run:arch")
 
-        namespace = await asyncio.wait_for(watch, 10)
+        namespace = await asyncio.wait_for(watch, PATIENCE_S)
         assert namespace.name.startswith("codex-issue-") and f"-i{number}-r" in namespace.name
         assert namespace.labels["kodex.works/runtime-mode"] == "full-env"
         assert "kodex.works/namespace-lease-expires-at" in namespace.annotations
@@ -70,33 +71,30 @@ async def test_intake_label_drives_a_run_seen_through_both_adapters(world: Sandb
         run_id = namespace.labels["kodex.works/run-id"]
         assert namespace.name.endswith("-r" + run_id.replace("-", "")[:12])
 
-        pods = []
-        for _ in range(40):
-            pods = await cluster.pods(namespace.name, f"kodex.works/run-id={run_id}")
-            if pods:
-                break
-            await asyncio.sleep(0.1)
+        pods = await eventually(
+            lambda: cluster.pods(namespace.name, f"kodex.works/run-id={run_id}"), "the run's pod"
+        )
         assert len(pods) == 1 and pods[0].name.startswith(f"kodex-run-{run_id}-")
         assert f"kodex-run-{run_id}" in [j.name for j in await cluster.jobs(namespace.name)]
 
-        items = await asyncio.wait_for(_log_until_finished(cluster, namespace.name, pods[0].name), 15)
+        items = await asyncio.wait_for(_log_until_finished(cluster, namespace.name, pods[0].name), PATIENCE_S)
         texts = [i.line for i in items if not i.gap]
         assert texts[0].startswith(f"INFO agent-runner starting run={run_id} trigger_kind=arch")
         assert len(texts) == len(set(texts)) >= 4
 
-        labels: list[str] = []
-        for _ in range(50):
+        async def in_review() -> list[str] | None:
             labels = await github.issue_labels(PLATFORM_REPO, number)
-            if "state:in-review" in labels:
-                break
-            await asyncio.sleep(0.1)
-        assert "state:in-review" in labels and "run:arch" not in labels
+            return labels if "state:in-review" in labels else None
+
+        labels = await eventually(in_review, "state:in-review on the issue")
+        assert "run:arch" not in labels
         signals = ThreadSignals()
-        for _ in range(50):
+
+        async def finished() -> bool:
             signals.observe(await github.comments(PLATFORM_REPO, number), number)
-            if run_id in signals.runs and signals.runs[run_id].latest.terminal:
-                break
-            await asyncio.sleep(0.1)
+            return run_id in signals.runs and signals.runs[run_id].latest.terminal
+
+        await eventually(finished, "the run's final marker")
         run = signals.runs[run_id]
         assert run.latest.run_status == "succeeded" and run.latest.namespace == namespace.name
         assert run.latest.job_name == f"kodex-run-{run_id}" and run.latest.trigger_kind == "arch"

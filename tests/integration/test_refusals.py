@@ -16,8 +16,9 @@ from backends.github import GitHubAdapter
 from backends.redact import Redactor
 from backends.sandbox.world import PLATFORM_REPO, PROJECT_REPO, SandboxWorld
 from backends.signals.thread import ThreadSignals
+from tests.patience import PATIENCE_S
 
-WAIT_S = 30.0
+WAIT_S = PATIENCE_S  # each wait ends when the refusal or run shows
 
 
 async def _world(*faults: str) -> SandboxWorld:

@@ -26,6 +26,9 @@ from backends.plan.loader import load_plan
 from backends.sandbox.standalone import CALL_LOG, CONFIG_FILE, STAFF_TOKEN_FILE, TOKEN_FILE
 from backends.sandbox.world import STAFF_TOKEN_ENV, TOKEN_ENV
 from backends.session import STORE_FILE
+from tests.patience import PATIENCE_S
+
+pytestmark = pytest.mark.heavy  # whole sandbox gates: scheduled first
 
 GATEROOM = [sys.executable, "-m", "tui.cli"]
 
@@ -81,7 +84,7 @@ def sandbox(tmp_path: Path) -> Iterator[Path]:
     )
     try:
         assert proc.stdout is not None
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + PATIENCE_S
         while time.monotonic() < deadline:
             line = proc.stdout.readline()
             if line.strip() == "ready" or not line:
@@ -91,7 +94,7 @@ def sandbox(tmp_path: Path) -> Iterator[Path]:
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=PATIENCE_S)
         except subprocess.TimeoutExpired:
             proc.kill()
 
@@ -122,12 +125,12 @@ def test_killed_gate_resumes_without_repeating_side_effects(sandbox: Path, tmp_p
     log = sandbox / CALL_LOG
 
     first = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + PATIENCE_S
     while _posts(log, "/labels") < add_label_steps // 3 and time.monotonic() < deadline:
         assert first.poll() is None, "the gate finished before it could be killed"
         time.sleep(0.05)
     first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
+    first.wait(timeout=PATIENCE_S)
     assert 0 < _posts(log, "/labels") < add_label_steps
 
     store = EvidenceStore(session / STORE_FILE)
@@ -137,7 +140,7 @@ def test_killed_gate_resumes_without_repeating_side_effects(sandbox: Path, tmp_p
     assert started - finished, "the kill should land in the middle of at least one scenario"
     store.close()
 
-    second = subprocess.run(args, env=env, capture_output=True, text=True, timeout=240)
+    second = subprocess.run(args, env=env, capture_output=True, text=True, timeout=PATIENCE_S)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-2000:]
     assert second.stdout.strip().splitlines()[-1] == "GO"
     # every add_label and create_issue step of the plan reached GitHub exactly once over both processes

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable
 
 from backends.bundle.export import export_bundle
@@ -15,6 +16,8 @@ from backends.results import Status
 from tests.ui.test_app import wait_for_gate
 from tui.app import GateRoomApp
 from tui.panes.security_detail import SecurityDetail
+
+pytestmark = pytest.mark.heavy  # whole sandbox gates: scheduled first
 
 LEAK_FAULTS = [
     "platform.secret-in-log",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from pathlib import Path
 from typing import Any
 
@@ -29,23 +28,18 @@ from tests.integration.serve_support import (
     serve_argv,
     ssh_agent,
 )
+from tests.patience import PATIENCE_S, eventually, until
 from tests.unit.bundle_support import make_session
 
+pytestmark = pytest.mark.heavy  # app processes over SSH: scheduled first
 
-async def records_where(
-    store: EvidenceStore, kind: str, timeout: float = 15.0, **match: object
-) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [
-            r
-            for r in await asyncio.to_thread(store.records)
-            if r["kind"] == kind and match.items() <= r["payload"].items()
-        ]
-        if found:
-            return found
-        await asyncio.sleep(0.1)
-    raise TimeoutError(f"no {kind} record within {timeout}s")
+
+async def records_where(store: EvidenceStore, kind: str, **match: object) -> list[dict[str, Any]]:
+    async def found() -> list[dict[str, Any]]:
+        records = await asyncio.to_thread(store.records)
+        return [r for r in records if r["kind"] == kind and match.items() <= r["payload"].items()]
+
+    return await eventually(found, f"a {kind} record")
 
 
 async def test_owner_decides_go_by_keystrokes_and_roles_hold(tmp_path: Path) -> None:
@@ -60,19 +54,19 @@ async def test_owner_decides_go_by_keystrokes_and_roles_hold(tmp_path: Path) -> 
         # the owner (ssh -A: their agent signs): sign-off pane, a comment, GO, confirm
         conn = await connect(runner, port, keys.owner, agent_path=agent, agent_forwarding=True)
         term = await open_terminal(conn)
-        await term.wait_for("Gate Room", 30)
+        await term.wait_for("Gate Room", PATIENCE_S)
         term.type("5")
-        await term.wait_for("Deciding as", 15)
+        await term.wait_for("Deciding as", PATIENCE_S)
         term.type("c")
         await asyncio.sleep(0.3)
         term.type("bundle reviewed\r")
         await asyncio.sleep(0.3)
         term.type("g")
-        await term.wait_for("final for this evidence", 10)
+        await term.wait_for("final for this evidence", PATIENCE_S)
         term.type("y")
         decisions = await records_where(operator_store, DecisionRecorded.kind)
         term.clear()
-        await term.wait_for("bound to chain head", 10)  # the form gave way to the recorded decision
+        await term.wait_for("bound to chain head", PATIENCE_S)  # the form gave way to the recorded decision
         await term.close()
         conn.close()
 
@@ -95,9 +89,9 @@ async def test_owner_decides_go_by_keystrokes_and_roles_hold(tmp_path: Path) -> 
         operator_store.flush()
         viewer_conn = await connect(runner, port, keys.viewer)
         viewer = await open_terminal(viewer_conn, size=(80, 24))
-        await viewer.wait_for("Gate Room", 30)
+        await viewer.wait_for("Gate Room", PATIENCE_S)
         viewer.type("5")
-        await viewer.wait_for("STALE", 15)  # new evidence after the owner's GO
+        await viewer.wait_for("STALE", PATIENCE_S)  # new evidence after the owner's GO
         assert "Deciding as" not in viewer.text()
         viewer.type("g")
         refusals = await records_where(operator_store, ActionRecorded.kind, action="decide GO")
@@ -116,19 +110,9 @@ async def test_owner_decides_go_by_keystrokes_and_roles_hold(tmp_path: Path) -> 
             await connect(runner, port, keys.stranger)
         with pytest.raises(asyncssh.PermissionDenied):
             await connect(runner, port, None, password="owner", preferred_auth="password")
-        stranger_fp = fingerprint(keys.stranger)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            refused = [
-                r["payload"]
-                for r in operator_store.records()
-                if r["kind"] == LoginRecorded.kind and not r["payload"]["accepted"]
-            ]
-            if any(p["fingerprint"] == stranger_fp for p in refused):
-                break
-            await asyncio.sleep(0.1)
-        else:
-            raise AssertionError("the refused key was not recorded")
+        await records_where(
+            operator_store, LoginRecorded.kind, accepted=False, fingerprint=fingerprint(keys.stranger)
+        )
     assert operator_store.verify().ok
 
 
@@ -155,7 +139,7 @@ async def test_session_apps_end_when_the_server_dies(tmp_path: Path) -> None:
     )
     try:
         assert server.stdout is not None
-        port = listening_port((await asyncio.wait_for(server.stdout.readline(), 30)).decode())
+        port = listening_port((await asyncio.wait_for(server.stdout.readline(), PATIENCE_S)).decode())
         conn = await asyncssh.connect(
             "127.0.0.1",
             port,
@@ -166,17 +150,16 @@ async def test_session_apps_end_when_the_server_dies(tmp_path: Path) -> None:
             agent_path=None,
         )
         term = await open_terminal(conn, size=(80, 24))
-        await term.wait_for("Gate Room", 30)
+        await term.wait_for("Gate Room", PATIENCE_S)
         apps = psutil.Process(server.pid).children(recursive=True)
         assert apps, "the session runs in a child process of the server"
         server.kill()
         await server.wait()
-        deadline = time.monotonic() + 20
-        alive = apps
-        while alive and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-            alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-        assert not alive, f"session apps still running after the server died: {alive}"
+
+        def gone() -> bool:
+            return not [p for p in apps if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+        await until(gone, f"the session apps {apps} ending after the server died")
         with contextlib.suppress(asyncssh.Error, OSError):
             await term.close()
         conn.close()
@@ -194,7 +177,7 @@ async def test_closing_the_server_ends_open_terminals_and_records_their_logout(t
     async with running_server(session_dir, keys.file) as (runner, port):
         conn = await connect(runner, port, keys.viewer)
         term = await open_terminal(conn, size=(80, 24))
-        await term.wait_for("Gate Room", 30)
+        await term.wait_for("Gate Room", PATIENCE_S)
     # the context closed the server with the terminal still open: the logout is on record at once
     logouts = [
         r["payload"]
@@ -214,14 +197,14 @@ async def test_a_go_without_the_owners_agent_is_refused_and_says_why(tmp_path: P
     async with running_server(session_dir, keys.file) as (runner, port):
         conn = await connect(runner, port, keys.owner)  # no -A: nothing can sign
         term = await open_terminal(conn)
-        await term.wait_for("Gate Room", 30)
+        await term.wait_for("Gate Room", PATIENCE_S)
         term.type("5")
-        await term.wait_for("Deciding as", 15)
+        await term.wait_for("Deciding as", PATIENCE_S)
         term.type("g")
-        await term.wait_for("final for this evidence", 10)
+        await term.wait_for("final for this evidence", PATIENCE_S)
         term.type("y")
-        await term.wait_for("GO not recorded", 15)
-        await term.wait_for("ssh -A", 5)
+        await term.wait_for("GO not recorded", PATIENCE_S)
+        await term.wait_for("ssh -A", PATIENCE_S)
         await term.close()
         conn.close()
     assert not [r for r in operator_store.records() if r["kind"] == DecisionRecorded.kind]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from backends.bundle.content import RECORDS, build_files
-from backends.bundle.manifest import MANIFEST, build_manifest
+from backends.bundle.manifest import MANIFEST, build_manifest, layout_of
 from backends.signing import MANIFEST_SIG
 from backends.sshsig import DECISION_NAMESPACE, load_private_key, sign_with_key, verify
 from tests.unit.bundle_support import make_session
@@ -120,7 +120,10 @@ def _rewrite_manifest(bundle: Path) -> None:
     }
     records = json.loads(files[RECORDS])
     old = json.loads((bundle / MANIFEST).read_text())
-    manifest = build_manifest(files, session=old["session"], head=records[-1]["hash"], records=len(records))
+    manifest = build_manifest(
+        files, session=old["session"], head=records[-1]["hash"], records=len(records),
+        layout=layout_of(old) or 2,
+    )
     (bundle / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 
 

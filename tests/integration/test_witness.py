@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from backends.bundle.content import RECORDS, build_files, excerpt_name
-from backends.bundle.manifest import MANIFEST, build_manifest
+from backends.bundle.manifest import MANIFEST, build_manifest, layout_of
 from backends.evidence.store import EvidenceStore
 from backends.sandbox.faults import FaultSet
 from backends.sandbox.github_api import SandboxGitHubApi
@@ -117,7 +117,10 @@ def _forge(bundle: Path, keep: int) -> None:
         if p.is_file() and p.name != MANIFEST
     }
     old = json.loads((bundle / MANIFEST).read_text())
-    manifest = build_manifest(files, session=old["session"], head=records[-1]["hash"], records=len(records))
+    manifest = build_manifest(
+        files, session=old["session"], head=records[-1]["hash"], records=len(records),
+        layout=layout_of(old) or 2,
+    )
     (bundle / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from backends.checks.registry import REGISTRY
 from backends.gate import open_demo_gate
 from backends.signoff import pane_of
+from tests.ui.support import SCENARIOS_AT
 
 HERE = Path(__file__).parent
 FINDINGS = (
@@ -40,17 +41,26 @@ async def _security(root: Path, faults: tuple[str, ...]) -> list[dict[str, Any]]
         await gate.aclose()
 
 
-async def _scenarios(root: Path) -> list[tuple[str, dict[str, Any]]]:
+def _shifted(payload: dict[str, Any], shift: float) -> dict[str, Any]:
+    """The payload with the run phase times it holds moved by `shift` seconds."""
+    detail = payload.get("detail")
+    if not isinstance(detail, dict) or not isinstance(detail.get("phase_at"), dict):
+        return payload
+    moved = {phase: round(at + shift, 3) for phase, at in detail["phase_at"].items()}
+    return {**payload, "detail": {**detail, "phase_at": moved}}
+
+
+async def _scenarios(root: Path) -> list[tuple[str, dict[str, Any], float]]:
     gate = await open_demo_gate(root, list(SCENARIO_FAULTS))
     try:
         assert gate.engine.scenarios is not None
         gate.engine.scenarios.max_within = 20.0
         await gate.engine.run_scenarios()
-        return [
-            (r["kind"], r["payload"])
-            for r in gate.session.store.records()
-            if r["kind"] in ("scenario.step", "scenario.finished")
-        ]
+        kinds = ("scenario.step", "scenario.finished")
+        records = [r for r in gate.session.store.records() if r["kind"] in kinds]
+        # times moved to start at SCENARIOS_AT (the timeline draws them as they were, on fixed dates)
+        shift = SCENARIOS_AT - (records[0]["ts"] if records else 0.0)
+        return [(r["kind"], _shifted(r["payload"], shift), round(r["ts"] + shift, 3)) for r in records]
     finally:
         await gate.aclose()
 

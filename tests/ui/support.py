@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shutil
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
+
+from textual.app import App
 
 from backends.config import Settings, settings_from_dict
 from backends.events import CheckFinished, Event, SessionOpened, VerdictChanged, event_from_record
@@ -17,6 +20,8 @@ from backends.session import STORE_FILE
 
 SNAP_ROOT = Path("/tmp/gateroom-ui-tests")
 RECORDED_AT = 1_795_500_000.0  # 2026-11-24, when the recordings were made
+#: the recorded scenario events' times start here (after the checks a recorded session holds)
+SCENARIOS_AT = RECORDED_AT + 7
 
 
 def fixed_settings() -> Settings:
@@ -85,7 +90,7 @@ def scenario_events(fraction: float = 1.0) -> list[Event]:
     """Scenario events recorded from a sandbox gate run with two platform faults (three scenarios
     fail; tests/ui/record_fixtures.py); `fraction` keeps the first part, as the matrix looks mid-run."""
     records = json.loads((Path(__file__).parent / "scenario_events.json").read_text())
-    events = [event_from_record(kind, payload) for kind, payload in records]
+    events = [event_from_record(kind, payload) for kind, payload, *_ in records]
     kept = [e for e in events if e is not None]
     return kept[: int(len(kept) * fraction)]
 
@@ -116,12 +121,43 @@ def recorded_session(
     return directory
 
 
-def opener_for(directory: Path) -> Callable[[], Awaitable[Gate]]:
+def opener_for(
+    directory: Path,
+    settings: Settings | None = None,
+    *,
+    operator: str = "local:operator",
+    feed: Callable[[Gate], None] | None = None,
+) -> Callable[[], Awaitable[Gate]]:
+    """Opens the recorded session as the app would; `feed` may push log lines into the opened gate."""
     ticks = itertools.count(RECORDED_AT + 10_000)  # what the app records: fixed times, fixed hashes
 
     async def opener() -> Gate:
-        gate = await open_gate(fixed_settings(), directory, clock=lambda: float(next(ticks)))
-        gate.operator = "local:operator"  # not whoever runs the tests: the screen shows it
+        gate = await open_gate(settings or fixed_settings(), directory, clock=lambda: float(next(ticks)))
+        gate.operator = operator  # not whoever runs the tests: the screen shows it
+        if feed is not None:
+            feed(gate)
         return gate
 
     return opener
+
+
+def screen_lines(app: App[object]) -> list[str]:
+    """The characters on the app's screen now, line by line (modals and toasts included)."""
+    strips = app.screen._compositor.render_strips()
+    return ["".join(segment.text for segment in strip).rstrip() for strip in strips]
+
+
+def terminal_output(app: App[object]) -> str:
+    """What a full redraw of the screen sends to the terminal."""
+    return app.screen._compositor.render_update(full=True).render_segments(app.console)
+
+
+#: what the app itself writes: cursor moves and colours (SGR)
+OWN_SEQUENCES = re.compile(r"\x1b\[[0-9;]*[mH]")
+#: characters a terminal acts on instead of showing: C0 but newline, DEL, C1
+TERMINAL_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def raw_controls(output: str) -> list[str]:
+    """Control characters in terminal output that the app did not write as its own sequences."""
+    return TERMINAL_CONTROLS.findall(OWN_SEQUENCES.sub("", output))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,19 +11,26 @@ from textual.pilot import Pilot
 from textual.widgets import TabbedContent
 
 from backends.gate import open_demo_gate
+from tests.patience import PATIENCE_S, NeverCame
 from tests.ui.support import HEALTHY, MIXED, opener_for, recorded_session
 from tui.app import GateRoomApp
 from tui.header import GateHeader
 
 
-async def wait_for_gate(pilot: Pilot[None]) -> None:
+async def wait_until_app(pilot: Pilot[None], ready: Callable[[GateRoomApp], bool], what: str) -> None:
+    """Let the app run until `ready` (or until it could not open its gate), within the tests' patience."""
     app = pilot.app
     assert isinstance(app, GateRoomApp)
-    for _ in range(200):
-        if app.gate is not None:
-            break
+    deadline = time.monotonic() + PATIENCE_S
+    while not ready(app) and not app.exit_error:
+        if time.monotonic() > deadline:
+            raise NeverCame(f"{what}: not within {PATIENCE_S:g}s")
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+async def wait_for_gate(pilot: Pilot[None]) -> None:
+    await wait_until_app(pilot, lambda app: app.gate is not None, "the gate opened")
 
 
 async def test_keys_1_to_5_switch_panes() -> None:
@@ -66,10 +75,8 @@ async def test_demo_run_fills_preflight_and_verdict(tmp_path: Path) -> None:
     app = GateRoomApp(lambda: open_demo_gate(tmp_path / "s", ["vps.low-cpu"]))
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for_gate(pilot)
-        for _ in range(800):  # the security checks wait out a run lease (~10s on the sandbox)
-            if app.query_one(GateHeader).verdict in {"GO", "NO-GO"}:
-                break
-            await pilot.pause(0.05)
+        # the security checks wait out a run lease (~10s on the sandbox), then the scenarios run
+        await wait_until_app(pilot, lambda a: a.query_one(GateHeader).verdict in {"GO", "NO-GO"}, "a verdict")
         assert app.query_one(GateHeader).verdict == "NO-GO"
         assert app.gate is not None
         statuses = {k: str(r.status) for k, r in app.gate.session.state.checks.items()}

@@ -145,3 +145,37 @@ async def test_escape_cancels_and_nothing_is_recorded(tmp_path: Path) -> None:
         await pilot.press("g", "escape")
         await pilot.pause(0.5)
     assert not [r for r in Session(directory).store.records() if r["kind"] == "decision"]
+
+
+async def _note(pilot: Pilot[None], needle: str) -> list[str]:
+    for _ in range(300):
+        notes = [str(n.message) for n in pilot.app._notifications]
+        if any(needle in n for n in notes):
+            return notes
+        await pilot.pause(0.02)
+    raise AssertionError(f"no notification saying {needle!r}: {notes}")
+
+
+async def test_publish_key_needs_a_decider_a_current_decision_and_a_publish_section(tmp_path: Path) -> None:
+    undecided = tmp_path / "undecided"
+    undecided.mkdir()
+    recorded(undecided, gate_events(undecided))
+    async with app_for(undecided).run_test(size=SIZE) as pilot:
+        await show_signoff(pilot)
+        await pilot.press("p")
+        await _note(pilot, "Publishing needs a current decision")
+    async with app_for(undecided, VIEWER).run_test(size=SIZE) as pilot:
+        await show_signoff(pilot)
+        await pilot.press("p")
+        await _note(pilot, "A viewer cannot publish")
+    refused = [r["payload"] for r in Session(undecided).store.records() if r["kind"] == "serve.action"]
+    assert any(p["action"] == "publish" and not p["allowed"] for p in refused), refused
+    decided = tmp_path / "decided"
+    decided.mkdir()
+    recorded(decided, gate_events(decided))
+    recorded(decided, [prepare(Session(decided), OWNER, "GO", "ship it")])
+    async with app_for(decided).run_test(size=SIZE) as pilot:
+        await show_signoff(pilot)
+        await pilot.press("p")
+        # a served terminal has no configuration: the operator's terminal publishes
+        await _note(pilot, "no [publish] section in the configuration")

@@ -10,14 +10,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from backends.events import EventBus, LogExcerpt
 from backends.logs.hub import LogHub
 from backends.logs.pipeline import LogPipeline
 from backends.logs.record import TEXT
 from backends.logs.source import Chunk
-from backends.redact import Redactor
+from backends.redact import AVAILABLE, ENGINES, Redactor
 from backends.session import Session
-from tests.unit.redaction_corpus import LOOKALIKES, PEM_BODY, PEM_KEYS, SECRETS
+from tests.unit.redaction_corpus import (
+    ALL_LOOKALIKES,
+    ALL_SECRETS,
+    KNOWN_SECRETS,
+    LOOKALIKES,
+    PEM_BODY,
+    PEM_KEYS,
+    SECRETS,
+)
 
 T0 = 1_795_500_000.0
 SECRET_STREAM = "codex-issue-128/agent-run-4f2a1"
@@ -86,3 +96,47 @@ async def test_every_corpus_secret_is_redacted_in_ring_files_and_evidence(tmp_pa
     assert excerpt.count("\n") == len(ring)
     assert_clean(excerpt, event.file)
     assert session.store.verify().ok
+
+
+def wide_values() -> list[str]:
+    key_lines = [line for line in KNOWN_SECRETS["kube-client-key"].splitlines() if "PRIVATE KEY" not in line]
+    return [v for _, _, v in ALL_SECRETS] + PEM_BODY + key_lines
+
+
+@pytest.mark.parametrize("engine", [e for e in ENGINES if e in AVAILABLE])
+async def test_widened_corpus_through_the_pipeline_with_either_engine(tmp_path: Path, engine: str) -> None:
+    """The widened corpus (Go services, controllers, kaniko, git, curl, codex; every known value in
+    every shape) in big chunks, as a file source delivers it: nothing secret in the ring, the files
+    or an excerpt, every look-alike byte for byte."""
+    session = Session(tmp_path / "session")
+    bus = EventBus()
+    bus.subscribe(session.record)
+    hub = LogHub(session.logs, Redactor(KNOWN_SECRETS.values(), engine=engine), bus)
+    lines = [line for _, line, _ in ALL_SECRETS] + [
+        "kubectl config view --raw",
+        *KNOWN_SECRETS["kube-client-key"].splitlines(),
+    ]
+    for i in range(0, len(lines), 50):
+        chunk = lines[i : i + 50]
+        hub.pipeline.ingest(Chunk(SECRET_STREAM, chunk, T0 + i, joined="\n".join(chunk)))
+    hub.pipeline.ingest(Chunk(CLEAN_STREAM, ALL_LOOKALIKES, T0 + 0.5))
+    hub.pipeline.flush()
+    ring = list(hub.ring)
+    secret_lines = [r[TEXT] for r in ring if r[2] == SECRET_STREAM]
+    assert len(secret_lines) == len(lines)
+    leaked = [v for v in wide_values() if v in "\n".join(secret_lines)]
+    assert not leaked
+    for (kind, line, _), shown in zip(ALL_SECRETS, secret_lines, strict=False):
+        assert f"[REDACTED:{kind}]" in shown, f"{kind}: {line!r} came out as {shown!r}"
+    assert [r[TEXT] for r in ring if r[2] == CLEAN_STREAM] == ALL_LOOKALIKES
+    event = hub.excerpt(ring, "scenario:E3")
+    assert isinstance(event, LogExcerpt)
+    await hub.aclose()
+    await session.aclose()
+    for path in [
+        *(session.dir / "logs").glob("*.log"),
+        session.dir / "evidence.json",
+        session.dir / event.file,
+    ]:
+        text = path.read_text(encoding="utf-8")
+        assert not [v for v in wide_values() if v in text], path.name

@@ -106,9 +106,7 @@ def test_pipeline_redacts_before_ring_files_and_events(tmp_path: Path) -> None:
         Chunk("pod", ["MIIEowIBAAKCAQEAsecretsecretsecret", "-----END RSA PRIVATE KEY-----", "done"], T0 + 1)
     )
     assert pipe._pending  # buffered until the flush … but already redacted
-    assert not any(
-        token in r[TEXT] or "MIIEow" in r[TEXT] for recs, _ in pipe._pending.values() for r in recs
-    )
+    assert not any(token in r[TEXT] or "MIIEow" in r[TEXT] for p in pipe._pending.values() for r in p.records)
     pipe.flush()
     texts = [r[TEXT] for r in pipe.ring]
     assert texts[0] == "starting" and texts[-1] == "done"
@@ -278,3 +276,20 @@ def test_log_view_unfiltered_is_the_ring(tmp_path: Path) -> None:
     ring = LogRing(10)
     view = LogView(ring, LogReader(dict))
     assert view.rows == []
+
+
+def test_file_blocks_are_format_line_of_every_record(tmp_path: Path) -> None:
+    """The chunk-at-once block writer writes exactly `format_line` of each record, in order."""
+    pipe = _pipeline(tmp_path, ring=10_000)
+    pipe.ingest(Chunk("s", [f"line {i} é" for i in range(500)], T0 + 0.1234567))
+    pipe.ingest(Chunk("s", [f"{i}" for i in range(2600)], T0 + 0.5))  # seq numbers past 1000, 2000, 3000
+    pipe.ingest(Chunk("s", ["a", "b", ""], [T0 + 1, T0 + 0.5, T0 + 2]))
+    pipe.ingest(Chunk("s", ["warned", "erred"], T0 + 3, [WARN, ERROR]))
+    pipe.ingest(Mark("s", GAP, "resumed after a drop"))
+    pipe.ingest(Chunk("s", ["one"]))
+    pipe.flush()
+    pipe.ingest(Chunk("s", ["after the flush"], T0 + 4))
+    pipe.close()
+    text = pipe.files.path_for(pipe.streams["s"].file).read_text(encoding="utf-8")
+    assert text == "".join(format_line(r) + "\n" for r in pipe.ring)
+    assert [parse_line("s", line) for line in text.splitlines()] == list(pipe.ring)

@@ -1,4 +1,9 @@
-"""Secret redaction: every corpus secret goes, every look-alike stays, PEM blocks across lines."""
+"""Secret redaction: every corpus secret goes, every look-alike stays, PEM blocks across lines.
+
+The corpus is the widened one (what Go services, controllers, kaniko, git, curl and the codex CLI
+print, and every value the gate knows in each of those shapes); the redactor knows those values, as
+the gate's does. The corpus tests run on each engine; tests/unit/test_redact_engines.py holds the two
+to the same output line by line."""
 
 from __future__ import annotations
 
@@ -8,17 +13,26 @@ from pathlib import Path
 
 import pytest
 
-from backends.redact import Finding, Redactor, fingerprint, is_secret_key
-from tests.unit.redaction_corpus import LOOKALIKES, PEM_BODY, PEM_KEYS, SECRETS
+from backends.redact import AVAILABLE, ENGINES, Finding, Redactor, fingerprint, is_secret_key
+from tests.unit.redaction_corpus import (
+    ALL_LOOKALIKES,
+    ALL_SECRETS,
+    KNOWN_SECRETS,
+    LOOKALIKES,
+    PEM_BODY,
+    PEM_KEYS,
+    SECRETS,
+)
 
 
-@pytest.fixture(scope="module")
-def redactor() -> Redactor:
-    return Redactor()
+@pytest.fixture(scope="module", params=[e for e in ENGINES if e in AVAILABLE])
+def redactor(request: pytest.FixtureRequest) -> Redactor:
+    """Each engine in turn: Hyperscan, and the pure-Python fallback chosen explicitly."""
+    return Redactor(KNOWN_SECRETS.values(), engine=request.param)
 
 
 @pytest.mark.parametrize(
-    ("kind", "line", "secret"), SECRETS, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(SECRETS)]
+    ("kind", "line", "secret"), ALL_SECRETS, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(ALL_SECRETS)]
 )
 def test_secret_is_redacted_with_its_kind(redactor: Redactor, kind: str, line: str, secret: str) -> None:
     out = redactor.redact(line)
@@ -27,15 +41,18 @@ def test_secret_is_redacted_with_its_kind(redactor: Redactor, kind: str, line: s
     assert redactor.redact(out) == out  # idempotent
 
 
-@pytest.mark.parametrize("line", LOOKALIKES)
+@pytest.mark.parametrize("line", ALL_LOOKALIKES)
 def test_lookalike_passes_unchanged(redactor: Redactor, line: str) -> None:
     assert redactor.redact(line) == line
     assert redactor.findings(line) == []
 
 
 def test_corpus_covers_every_shape() -> None:
-    kinds = {k for k, _, _ in SECRETS}
+    kinds = {k for k, _, _ in ALL_SECRETS}
     assert kinds >= {
+        "secret-field",
+        "cookie",
+        "known-secret",
         "github-token",
         "github-pat",
         "openai-key",
@@ -66,15 +83,15 @@ def test_surrounding_text_is_kept(redactor: Redactor, line: str, expected: str) 
 
 
 def test_many_secrets_in_one_text(redactor: Redactor) -> None:
-    text = "\n".join(line for _, line, _ in SECRETS)
+    text = "\n".join(line for _, line, _ in ALL_SECRETS)
     out = redactor.redact(text)
     assert out.count("\n") == text.count("\n")
-    for _, _, secret in SECRETS:
+    for _, _, secret in ALL_SECRETS:
         assert secret not in out
 
 
 def test_clean_text_is_returned_as_is(redactor: Redactor) -> None:
-    text = "\n".join(LOOKALIKES)
+    text = "\n".join(ALL_LOOKALIKES)
     assert redactor.redact(text) is text
 
 
@@ -193,7 +210,7 @@ def test_known_secret_with_regex_characters() -> None:
 
 
 def test_findings_give_kind_position_and_fingerprint(redactor: Redactor) -> None:
-    for kind, line, secret in SECRETS:
+    for kind, line, secret in ALL_SECRETS:
         found = redactor.findings(line)
         assert found, line
         f = found[0]
@@ -306,3 +323,33 @@ def test_property_plain_text_is_untouched(hypothesis_home: None) -> None:
         assert r.redact(text) == text
 
     check()
+
+
+# --- known values in the forms programs print them ---
+
+
+def test_known_value_is_found_percent_encoded_json_escaped_and_inside_base64() -> None:
+    import base64
+    import json
+    from urllib.parse import quote
+
+    value = 'pw/with+special"chars0123'
+    r = Redactor([value])
+    assert value not in r.redact(f"x {value} y")
+    assert (
+        r.redact(f"postgres://kodex:{quote(value, safe='')}@db/x")
+        == "postgres://kodex:[REDACTED:url-password]@db/x"
+    )
+    assert "special" not in r.redact(json.dumps({"v": value}))
+    for prefix in ("", "u:", "us:", "use:"):  # every alignment inside a base64 text
+        wrapped = base64.b64encode((prefix + value + "&tail").encode()).decode()
+        out = r.redact(f"payload={wrapped}")
+        assert "[REDACTED:known-secret]" in out and wrapped not in out
+        urlsafe = base64.urlsafe_b64encode((prefix + value).encode()).decode()
+        assert "[REDACTED:known-secret]" in r.redact(f"payload={urlsafe}")
+    assert r.known_secret_count == 1  # one value, however many forms
+
+
+def test_short_values_get_no_base64_forms() -> None:
+    r = Redactor(["short1"])  # long enough to learn, too short for a base64 core that means anything
+    assert r.redact("aGVsbG8gc2hvcnQxIHdvcmxk") == "aGVsbG8gc2hvcnQxIHdvcmxk"

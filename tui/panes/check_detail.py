@@ -12,14 +12,15 @@ from textual.widgets import Footer, Static
 
 from backends.results import CheckResult
 from tui.styles import status_text
+from tui.text import plain, printable
 
 OUTPUT_LINES = 200  # the evidence keeps more; the screen shows the end, where the answer usually is
 
 
 def _facts(key: str, title: str, result: CheckResult | None, status: str) -> Text:
     text = Text()
-    text.append(f"{title}\n", style="bold")
-    text.append(f"{key}\n", style="dim")
+    text.append(printable(title) + "\n", style="bold")
+    text.append(printable(key) + "\n", style="dim")
     text.append("status    ")
     text.append_text(status_text(status, 0))
     if result is not None and result.duration_s:
@@ -35,7 +36,7 @@ def _facts(key: str, title: str, result: CheckResult | None, status: str) -> Tex
     ):
         if value:
             text.append(f"{label:<10}", style="bold")
-            text.append(f"{value}\n")
+            text.append(printable(value) + "\n")
     text.rstrip()
     return text
 
@@ -43,13 +44,14 @@ def _facts(key: str, title: str, result: CheckResult | None, status: str) -> Tex
 def _command(result: CheckResult | None) -> Text:
     if result is None or not result.command:
         return Text("—", style="dim")
-    return Text("\n".join(f"$ {c.strip()}" for c in result.command.split("; ")))
+    return plain("\n".join(f"$ {c.strip()}" for c in result.command.split("; ")))
 
 
 def _output(result: CheckResult | None) -> Text:
     if result is None or not result.output.strip():
         return Text("(no output)", style="dim")
-    lines = result.output.rstrip("\n").splitlines()
+    # split on newlines only: splitlines() also breaks at the control characters shown as escapes
+    lines = printable(result.output.rstrip("\n")).split("\n")
     shown = lines[-OUTPUT_LINES:]
     head = f"… {len(lines) - len(shown)} earlier lines in the evidence\n" if len(shown) < len(lines) else ""
     return Text(head + "\n".join(shown))

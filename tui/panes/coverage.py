@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from backends.scenarios.coverage import LabelCoverage
+from tui.text import cell, printable
 
 STYLE = {"EXERCISED": "bold green", "PLANNED": "yellow", "UNCOVERED": "bold red"}
 
@@ -30,17 +31,15 @@ class CoverageView(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         exercised = sum(1 for r in self.rows if r.status == "EXERCISED")
         uncovered = [r.label for r in self.rows if r.status == "UNCOVERED"]
-        summary = f"Label coverage: {exercised}/{len(self.rows)} exercised in this session"
-        summary += (
-            f" · uncovered by the plan: {', '.join(uncovered)}"
+        summary = Text(f"Label coverage: {exercised}/{len(self.rows)} exercised in this session")
+        summary.append(
+            f" · uncovered by the plan: {printable(', '.join(uncovered), one_line=True)}"
             if uncovered
             else " · every label is covered by the plan"
         )
         with Vertical():
             yield Static(summary, id="coverage-summary")
-            table: DataTable[Text | str] = DataTable(
-                id="coverage-table", cursor_type="row", zebra_stripes=True
-            )
+            table: DataTable[Text] = DataTable(id="coverage-table", cursor_type="row", zebra_stripes=True)
             yield table
 
     def on_mount(self) -> None:
@@ -48,10 +47,10 @@ class CoverageView(ModalScreen[None]):
         table.add_columns("Label", "Coverage", "Exercised by", "Planned in")
         for row in self.rows:
             table.add_row(
-                Text(row.label),  # "[ai-model-gpt-5.4]" is a label, not markup
+                cell(row.label),  # "[ai-model-gpt-5.4]" is a label, not markup
                 Text(row.status, style=STYLE[row.status]),
-                ", ".join(row.exercised_by) or "—",
-                ", ".join(row.declared_by) or "—",
+                cell(", ".join(row.exercised_by) or "—"),
+                cell(", ".join(row.declared_by) or "—"),
             )
 
     def action_close(self) -> None:

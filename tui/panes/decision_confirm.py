@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.styles import STATUS_STYLE
+from tui.text import printable
 
 
 class ConfirmDecision(ModalScreen[bool]):
@@ -33,7 +34,7 @@ class ConfirmDecision(ModalScreen[bool]):
             "Record ",
             (f" {self.decision} ", STATUS_STYLE.get(self.decision, "bold")),
             f" on chain head {self.head[:16]}…?\n\n",
-            f"Comment: {self.comment or '(none)'}\n\n",
+            f"Comment: {printable(self.comment) or '(none)'}\n\n",
             "The decision is final for this evidence; if the evidence changes, a new decision is needed.\n\n",
             ("y", "bold"),
             " record it    ",

@@ -11,7 +11,6 @@ evicted never make the screen jump while paused.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
@@ -33,6 +32,7 @@ from backends.events import Event, LogExcerpt, LogLines
 from backends.gate import Gate
 from backends.logs.filter import FilterError, LogFilter, parse_filter
 from backends.logs.levels import DEBUG, ERROR, INFO, WARN
+from backends.logs.rate import LogRates, rate_text
 from backends.logs.record import (
     END,
     GAP,
@@ -51,6 +51,7 @@ from backends.logs.record import (
 )
 from backends.logs.view import PAGE, LogView
 from tui.panes.base import GatePane
+from tui.text import plain, printable
 
 STREAM_COLOURS = (
     "cyan",
@@ -135,6 +136,7 @@ class LogLinesView(Widget, can_focus=True):
         self._body_cache: LRUCache[tuple[object, ...], list[Strip]] = LRUCache(512)
         self._prefix_cache: LRUCache[tuple[object, ...], Strip] = LRUCache(512)
         self._base = Style()
+        self._drawn: list[tuple[int, int]] = []  # what the last frame showed (see refresh_if_moved)
 
     # -- geometry --------------------------------------------------------------------------------
     @property
@@ -142,7 +144,7 @@ class LogLinesView(Widget, can_focus=True):
         return self.size.width < 100
 
     def _source_width(self) -> int:
-        longest = max((len(s) for s in self.colours), default=8)
+        longest = max((len(printable(s, one_line=True)) for s in self.colours), default=8)
         return max(8, min(longest, 14 if self.narrow else 24))
 
     def _prefix_width(self) -> int:
@@ -212,7 +214,7 @@ class LogLinesView(Widget, can_focus=True):
         prefix = Text(clock[:8] if self.narrow else clock, style=TIME_STYLE, end="")
         prefix.append(" ")
         width = self._source_width()
-        source = record[SOURCE]
+        source = printable(record[SOURCE], one_line=True)
         label = source if len(source) <= width else "…" + source[-(width - 1) :]
         prefix.append(label.ljust(width), style=self.colour_of(source))
         prefix.append(" ")
@@ -240,7 +242,7 @@ class LogLinesView(Widget, can_focus=True):
         cached = self._body_cache.get(key)
         if cached is not None:
             return cached
-        body = _displayable(record[TEXT])
+        body = printable(record[TEXT], one_line=True)  # the line as written, never terminal codes
         text = Text(body, end="", no_wrap=not self.wrap)
         if record[MARK]:
             text.stylize(MARK_TEXT_STYLE.get(record[MARK], Style()))
@@ -265,8 +267,21 @@ class LogLinesView(Widget, can_focus=True):
 
     def render_lines(self, crop: object) -> list[Strip]:  # type: ignore[override]
         self._layout = self._layout_rows()
+        self._drawn = self._shows(self._layout)
         self._base = self.rich_style  # once per frame, not per line
         return super().render_lines(crop)  # type: ignore[arg-type]
+
+    def _shows(self, layout: list[_ScreenRow]) -> list[tuple[int, int]]:
+        """Which record (by its unique seq) and wrapped part each screen line holds."""
+        rows = self.view.rows if self.view is not None else []
+        return [(rows[r.index][SEQ], r.part) for r in layout if r.index < len(rows)]
+
+    def refresh_if_moved(self) -> None:
+        """Lines arrived: redraw when the screen would change. Paused, it does not (the lines land
+        below), and redrawing every line ten times a second anyway took the CPU that key presses
+        then waited for."""
+        if self.cursor is None or self._shows(self._layout_rows()) != self._drawn:
+            self.refresh()
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -427,9 +442,11 @@ class LogsPane(GatePane):
         self.view: LogView | None = None
         self._prompt = ""
         self._dirty = False
+        self._tick_pending = False
         self._stream_choice = ""
         self.attach_to = ""
         self._message = ""
+        self.rates = LogRates()  # lines/s per stream, drawn in the legend
 
     def compose(self) -> ComposeResult:
         yield Static("Logs: waiting for the gate to open…", id="logs-bar")
@@ -441,8 +458,16 @@ class LogsPane(GatePane):
     def lines(self) -> LogLinesView:
         return self.query_one(LogLinesView)
 
-    def on_mount(self) -> None:
-        self.set_interval(0.1, self._tick)
+    def _soon(self) -> None:
+        """Redraw within a tenth of a second: at most ten redraws a second however fast lines
+        arrive, and no timer waking the app while none do (or while the pane is hidden)."""
+        self._dirty = True
+        if not self.shown:
+            self.behind = True  # lines keep arriving in the view; drawn when the pane is shown
+            return
+        if not self._tick_pending:
+            self._tick_pending = True
+            self.set_timer(0.1, self._tick)
 
     def default_focus(self) -> Widget | None:
         return None if self._prompt else self.lines
@@ -457,31 +482,41 @@ class LogsPane(GatePane):
             hub.close_view(self.view)
         self.view = hub.open_view()
         self.lines.view = self.view
+        self.rates.close()
+        self.rates = LogRates()
+        self.rates.follow(hub)
         self._sync_colours()
         self._dirty = True
         self._tick()
 
     def on_unmount(self) -> None:
+        self.rates.close()
         if self.gate is not None and self.gate.logs is not None and self.view is not None:
             self.gate.logs.close_view(self.view)
 
     def on_gate_event(self, event: Event) -> None:
         if isinstance(event, LogLines):
-            self._dirty = True
+            self._soon()
         elif isinstance(event, LogExcerpt):
             digest = event.sha256[:12]
             self._message = (
                 f"copied {event.lines} line(s) into evidence → {event.attach_to} (sha256 {digest}…)"
             )
-            self._dirty = True
+            self._soon()
+
+    def catch_up(self) -> None:
+        self._tick()
 
     def _tick(self) -> None:
-        """At most ten redraws a second, however fast lines arrive."""
+        self._tick_pending = False
         if not self._dirty:
+            return
+        if not self.shown:
+            self.behind = True  # lines keep arriving in the view; drawn when the pane is shown
             return
         self._dirty = False
         self._sync_colours()
-        self.lines.refresh()
+        self.lines.refresh_if_moved()
         self._update_bar()
         self._update_legend()
 
@@ -505,20 +540,17 @@ class LogsPane(GatePane):
             else Text(" PAUSED ", style="bold black on yellow")
         )
         parts = [state, Text(" ")]
-        parts.append(Text(f"{view.filter.exact_source or 'merged'}", style="bold"))
+        parts.append(Text(printable(view.filter.exact_source or "merged", one_line=True), style="bold"))
         if view.filter.active and view.filter.describe() != f"stream {view.filter.exact_source}":
             shown = view.filter.with_(exact_source="").describe()
-            parts.append(Text(f" · filter {shown}"))
+            parts.append(Text(printable(f" · filter {shown}", one_line=True)))
         if view.search is not None:
             cursor = lines.cursor_index()
             where = ""
             if cursor is not None and view.rows and view.is_hit(view.rows[cursor]):
                 where = f"{view.hit_ordinal(cursor)}/"
-            parts.append(
-                Text(
-                    f" · /{view.search_text}: {where}{view.hit_count} hit{'s' if view.hit_count != 1 else ''}"
-                )
-            )
+            hits = f"{where}{view.hit_count} hit{'s' if view.hit_count != 1 else ''}"
+            parts.append(Text(printable(f" · /{view.search_text}: {hits}", one_line=True)))
         if lines.wrap:
             parts.append(Text(" · wrap"))
         if lines.selection_start is not None:
@@ -530,28 +562,40 @@ class LogsPane(GatePane):
         position = f"line {cursor + 1:,} of {total:,}" if cursor is not None else f"{total:,} lines"
         parts.append(Text(f" · {position}"))
         if self._message:
-            parts.append(Text(f" · {self._message}", style="italic"))
+            parts.append(Text(printable(f" · {self._message}", one_line=True), style="italic"))
         self._set(bar, Text.assemble(*parts))
 
     def _update_legend(self) -> None:
         if self.gate is None or self.gate.logs is None:
             return
+        widget = self.query_one("#logs-legend", Static)
+        legend = self._legend(numbers=True)
+        if legend.cell_len > widget.content_region.width:
+            legend = self._legend(numbers=False)  # every stream's name comes before any rate
+        if not legend:
+            legend.append("no log sources yet", style="dim")
+        legend.no_wrap = True
+        legend.overflow = "ellipsis"
+        self._set(widget, legend)
+
+    def _legend(self, numbers: bool) -> Text:
+        assert self.gate is not None and self.gate.logs is not None
         legend = Text()
+        peak = self.rates.peak()
         for name, info in self.gate.logs.streams.items():
             if legend:
-                legend.append("  ")
-            legend.append("■ ", style=self.lines.colour_of(name))
-            legend.append(name, style="bold" if name == self._stream_choice else "")
+                legend.append(" ")  # the next swatch sets the streams apart
+            # the stream's colour swatch is its rate over the last minute (one scale for all streams)
+            legend.append(self.rates.sparkline(name, peak) + " ", style=self.lines.colour_of(name))
+            legend.append(printable(name, one_line=True), style="bold" if name == self._stream_choice else "")
+            if numbers:
+                legend.append(f" {rate_text(self.rates.current(name))}", style="dim")
             state = {"reconnecting": " reconnecting", "ended": " ended", "stopped": " stopped"}.get(
                 info.state, ""
             )
             if state:
                 legend.append(state, style="italic yellow" if info.state == "reconnecting" else "italic dim")
-        if not legend:
-            legend.append("no log sources yet", style="dim")
-        legend.no_wrap = True
-        legend.overflow = "ellipsis"
-        self._set(self.query_one("#logs-legend", Static), legend)
+        return legend
 
     def _set(self, widget: Static, text: Text) -> None:
         """Update a one-line bar only when its text changed, without a relayout (its height is fixed)."""
@@ -764,7 +808,7 @@ class LogsPane(GatePane):
         box = self.query_one("#logs-input", Input)
         self._prompt = kind
         box.placeholder = placeholder
-        box.border_title = placeholder
+        box.border_title = plain(placeholder, one_line=True)  # Textual reads a str title as markup
         box.value = value
         box.add_class("-open")
         box.focus()
@@ -812,21 +856,6 @@ class LogsPane(GatePane):
         index = view.jump(ts)
         self.lines.go_to(index)
         self._update_bar()
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def _displayable(text: str) -> str:
-    """Colour codes dropped, tabs expanded, other control characters shown as '?'."""
-    if "\x1b" in text:
-        text = _ANSI.sub("", text)
-    if "\t" in text:
-        text = text.expandtabs(4)
-    if not text.isprintable():
-        text = _CONTROL.sub("?", text)
-    return text
 
 
 def _parse_time(value: str, view: LogView) -> float | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
@@ -20,4 +21,4 @@ class PendingPane(GatePane):
         self._what = what
 
     def compose(self) -> ComposeResult:
-        yield Static(f"[b]{self._title}[/b]\n\nNot available in this version.\n{self._what}")
+        yield Static(Text.assemble((self._title, "bold"), "\n\nNot available in this version.\n", self._what))

@@ -18,6 +18,7 @@ from backends.signoff import pane_of
 from tui.panes.base import GatePane, RerunChecks
 from tui.panes.check_detail import CheckDetail
 from tui.styles import status_text
+from tui.text import cell, printable
 
 COLUMNS = ("Status", "Target", "Area", "Check", "Result", "Expected")
 #: long observations are clipped in the table; the line under it and the detail view show them whole
@@ -37,10 +38,6 @@ def grouped(planned: list[PlannedCheck]) -> list[PlannedCheck]:
 
     order = {p.key: i for i, p in enumerate(planned)}
     return sorted(planned, key=lambda p: (targets[p.target], area_rank(p.area), order[p.key]))
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= CLIP else text[: CLIP - 1] + "…"
 
 
 def short_title(p: PlannedCheck) -> str:
@@ -75,17 +72,20 @@ class PreflightPane(GatePane):
         self._planned: dict[str, PlannedCheck] = {}
         self._statuses: dict[str, str] = {}
         self._results: dict[str, CheckResult] = {}
+        self._held: dict[str, tuple[CheckResult | None, str]] = {}  # rows changed while hidden
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="preflight-top"):
             yield Static("Preflight: waiting for the gate to open…", id="preflight-summary")
-            yield ProgressBar(id="preflight-progress", show_eta=False)
-        table: DataTable[Text | str] = DataTable(id="preflight-table", cursor_type="row", zebra_stripes=True)
+            # given a total from the start: an indeterminate bar animates, 15 frames a second, even
+            # while it is hidden (its real total is set before it is first shown)
+            yield ProgressBar(id="preflight-progress", show_eta=False, total=1)
+        table: DataTable[Text] = DataTable(id="preflight-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="preflight-selected")
 
     @property
-    def table(self) -> DataTable[Text | str]:
+    def table(self) -> DataTable[Text]:
         return self.query_one("#preflight-table", DataTable)
 
     def on_mount(self) -> None:
@@ -95,6 +95,7 @@ class PreflightPane(GatePane):
     # -- rows ---------------------------------------------------------------------------------------------
     def load(self, gate: Gate) -> None:
         super().load(gate)
+        self._held.clear()  # every row is drawn from the state below
         # security-area checks have their own pane
         planned = grouped([p for p in gate.engine.planned_checks() if pane_of(p.area) == "preflight"])
         state = gate.session.state
@@ -124,20 +125,19 @@ class PreflightPane(GatePane):
 
     def _cells(
         self, p: PlannedCheck, result: CheckResult | None, status: str, previous: PlannedCheck | None
-    ) -> tuple[Text | str, ...]:
+    ) -> tuple[Text, ...]:
         # the target and area are written once per group, so the groups read as blocks
         new_target = previous is None or previous.target != p.target
-        target = Text(p.target, style="bold") if new_target else Text("")
-        area = (
-            Text(p.area, style="italic") if new_target or previous is None or previous.area != p.area else ""
-        )
+        target = cell(p.target, "bold") if new_target else Text("")
+        new_area = new_target or previous is None or previous.area != p.area
+        area = cell(p.area, "italic") if new_area else Text("")
         # a check that did not pass shows why; one that passed shows what it saw
         if result and result.status is not Status.PASS and result.reason:
-            shown = Text(_clip(result.reason), style="red" if result.status.blocking else "")
+            shown = cell(result.reason, "red" if result.status.blocking else "", limit=CLIP)
         else:
-            shown = Text(_clip(result.observed if result else ""))
-        expected = Text(_clip(result.expected if result else ""), style="dim")
-        return (status_text(status), target, area, short_title(p), shown, expected)
+            shown = cell(result.observed if result else "", limit=CLIP)
+        expected = cell(result.expected if result else "", "dim", limit=CLIP)
+        return (status_text(status), target, area, cell(short_title(p)), shown, expected)
 
     def _previous(self, key: str) -> PlannedCheck | None:
         keys = list(self._planned)
@@ -152,13 +152,30 @@ class PreflightPane(GatePane):
             self._update(event.result.key, event.result, str(event.result.status))
 
     def _update(self, key: str, result: CheckResult | None, status: str) -> None:
-        cells = self._cells(self._planned[key], result, status, self._previous(key))
-        for col, value in zip(COLUMNS, cells, strict=True):
-            self.table.update_cell(key, col, value, update_width=col in {"Result", "Expected"})
         self._statuses[key] = status
+        if not self.shown:
+            self._held[key] = (result, status)
+            self.behind = True
+            return
+        self._held.pop(key, None)
+        self._draw_row(key, result, status)
         self._summarise()
         if self._selected() == key:
             self._describe(key)
+
+    def _draw_row(self, key: str, result: CheckResult | None, status: str) -> None:
+        cells = self._cells(self._planned[key], result, status, self._previous(key))
+        for col, value in zip(COLUMNS, cells, strict=True):
+            self.table.update_cell(key, col, value, update_width=col in {"Result", "Expected"})
+
+    def catch_up(self) -> None:
+        held, self._held = self._held, {}
+        for key, (result, status) in held.items():
+            self._draw_row(key, result, status)
+        self._summarise()
+        selected = self._selected()
+        if selected is not None:
+            self._describe(selected)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value in self._planned:
@@ -168,15 +185,15 @@ class PreflightPane(GatePane):
         """The selected check in full under the table: the table clips, this line does not."""
         result = self._results.get(key)
         status = self._statuses.get(key, "PENDING")
-        line = Text.assemble(status_text(status, 0), " ", Text(key, style="bold"))
+        line = Text.assemble(status_text(status, 0), " ", cell(key, "bold"))
         if result is not None:
             for label, value in (("reason", result.reason), ("observed", result.observed)):
                 if value:
                     line.append(f"  {label}: ", style="dim")
-                    line.append(value)
+                    line.append(printable(value, one_line=True))
             if result.expected:
                 line.append("  expected: ", style="dim")
-                line.append(result.expected)
+                line.append(printable(result.expected, one_line=True))
         self.query_one("#preflight-selected", Static).update(line)
 
     # -- summary and progress -----------------------------------------------------------------------------

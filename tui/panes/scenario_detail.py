@@ -13,6 +13,7 @@ from textual.widgets import Static
 from backends.plan.model import GROUPS, Scenario
 from backends.state import ScenarioState
 from tui.styles import status_text
+from tui.text import plain, printable
 
 
 def _steps_table(scenario: Scenario, state: ScenarioState | None) -> Table:
@@ -26,8 +27,8 @@ def _steps_table(scenario: Scenario, state: ScenarioState | None) -> Table:
         event = state.steps.get(index) if state else None
         status = event.status if event else "PENDING"
         # steps and actual values quote labels, titles and comments: data, never markup
-        actual = Text(event.actual) if event else Text("")
-        table.add_row(str(index + 1), status_text(status, 0), Text(described), actual)
+        actual = plain(event.actual) if event else Text("")
+        table.add_row(Text(str(index + 1)), status_text(status, 0), plain(described), actual)
     return table
 
 
@@ -37,38 +38,42 @@ def _facts(scenario: Scenario, state: ScenarioState | None) -> Text:
     latest = next((s.detail for _, s in sorted(steps.items(), reverse=True) if s.detail), {}) if steps else {}
     facts = {**latest, **ev}
     lines = Text()
-    lines.append(f"{scenario.id}  {scenario.title}\n", style="bold")
-    lines.append(
-        f"group {scenario.group} ({GROUPS[scenario.group]}) · {scenario.priority} · {scenario.mode}\n"
-    )
-    lines.append(f"expected: {scenario.expected or '—'}\n")
+
+    def line(text: str, style: str = "") -> None:
+        """One fact: plan and platform text, shown as written (a folded YAML value ends in a newline)."""
+        lines.append(printable(text.rstrip("\n")) + "\n", style=style)
+
+    line(printable(f"{scenario.id}  {scenario.title}", one_line=True), "bold")
+    line(f"group {scenario.group} ({GROUPS[scenario.group]}) · {scenario.priority} · {scenario.mode}")
+    line(f"expected: {scenario.expected or '—'}")
     cited = sorted({step.source for step in scenario.steps if step.source})
     if cited:
-        lines.append(f"relies on: {', '.join(path.rsplit('/', 1)[-1] for path in cited)}\n")
+        line(f"relies on: {', '.join(path.rsplit('/', 1)[-1] for path in cited)}")
     if state:
         lines.append("status: ")
         lines.append_text(status_text(state.status, 0))
         if state.reason:
-            lines.append(f"  {state.reason}")
+            lines.append(printable(f"  {state.reason}", one_line=True))
         lines.append("\n")
     if facts.get("issue"):
-        lines.append(f"issue: {facts.get('repo', '')}#{facts['issue']}  {facts.get('issue_url', '')}\n")
+        line(f"issue: {facts.get('repo', '')}#{facts['issue']}  {facts.get('issue_url', '')}")
     if facts.get("pr"):
-        lines.append(f"pull request: #{facts['pr']}  {facts.get('pr_url', '')}\n")
+        line(f"pull request: #{facts['pr']}  {facts.get('pr_url', '')}")
     transitions = [
         f"+{s.detail['label']}" if s.detail.get("label_applied") is not None else f"-{s.detail['label']}"
         for _, s in sorted(steps.items())
         if s.status == "PASS" and "label" in s.detail
     ]
     if transitions:
-        lines.append(f"label transitions: {' '.join(transitions)}\n")
-    excerpts = [s.detail["excerpt"] for _, s in sorted(steps.items()) if s.detail.get("excerpt")]
+        line(f"label transitions: {' '.join(transitions)}")
+    excerpts = [str(s.detail["excerpt"]) for _, s in sorted(steps.items()) if s.detail.get("excerpt")]
     if excerpts:
         lines.append("proof excerpts:\n", style="bold")
         for excerpt in excerpts[-6:]:
-            lines.append(f"  {excerpt.splitlines()[0][:200]}\n")
+            first = printable(excerpt).split("\n")[0]  # not splitlines(): it breaks at \x1c too
+            line(f"  {first[:200]}")
     if scenario.covers:
-        lines.append(f"covers: {', '.join(scenario.covers)}\n")
+        line(f"covers: {', '.join(scenario.covers)}")
     return lines
 
 

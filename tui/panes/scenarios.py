@@ -12,10 +12,13 @@ from backends.gate import Gate
 from backends.plan.model import GROUPS, Scenario
 from backends.scenarios.coverage import coverage
 from backends.state import ScenarioState
+from backends.timeline.read import TimelineReader
 from tui.panes.base import CancelScenario, GatePane, RecordManual, RunScenarios, SkipScenario
 from tui.panes.coverage import CoverageView
 from tui.panes.scenario_detail import ScenarioDetail
+from tui.panes.timeline import TimelineScreen
 from tui.styles import status_text
+from tui.text import cell
 
 # the title goes last: it is the one column a narrow terminal may clip
 COLUMNS = ("Status", "ID", "P", "Steps", "Proof", "Time", "Title")
@@ -28,6 +31,7 @@ class ScenariosPane(GatePane):
     BINDINGS = [
         Binding("enter", "detail", "Detail"),
         Binding("c", "coverage", "Coverage"),
+        Binding("t", "timeline", "Timeline"),
         Binding("g", "cycle('group')", "Group"),
         Binding("p", "cycle('priority')", "Prio"),
         Binding("f", "cycle('status')", "Status"),
@@ -48,15 +52,17 @@ class ScenariosPane(GatePane):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.filters = {"group": "all", "priority": "all", "status": "all"}
         self._asking: tuple[str, str] | None = None
+        self._timeline: TimelineReader | None = None  # kept: opening it again reads only the new records
+        self._held: set[str] = set()  # scenarios whose rows changed while the pane was hidden
 
     def compose(self) -> ComposeResult:
         yield Static("Scenarios: waiting for the gate to open…", id="scenario-summary")
-        table: DataTable[Text | str] = DataTable(id="scenario-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id="scenario-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Input(placeholder="reason or note, enter to record, escape to cancel", id="scenario-note")
 
     @property
-    def table(self) -> DataTable[Text | str]:
+    def table(self) -> DataTable[Text]:
         return self.query_one("#scenario-table", DataTable)
 
     def on_mount(self) -> None:
@@ -90,7 +96,7 @@ class ScenariosPane(GatePane):
             and (f["status"] == "all" or self._status(scenario) == f["status"])
         )
 
-    def _cells(self, scenario: Scenario) -> tuple[Text | str, ...]:
+    def _cells(self, scenario: Scenario) -> tuple[Text, ...]:
         st = self._state(scenario.id)
         total = len(scenario.checklist) if scenario.mode == "manual" else len(scenario.steps)
         done = sum(1 for s in st.steps.values() if s.status == "PASS") if st else 0
@@ -99,12 +105,12 @@ class ScenariosPane(GatePane):
         proof = sum(1 for s in st.steps.values() if s.actual or s.detail.get("excerpt")) if st else 0
         return (
             status_text(self._status(scenario)),
-            scenario.id,
-            scenario.priority,
-            f"{done}/{total}",
-            str(proof) if proof else "",
-            duration,
-            Text(scenario.title),  # a plan's text is data: "[ai-model-*]" is not markup
+            cell(scenario.id),
+            cell(scenario.priority),
+            Text(f"{done}/{total}"),
+            Text(str(proof) if proof else ""),
+            Text(duration),
+            cell(scenario.title),  # a plan's text is data: "[ai-model-*]" is not markup
         )
 
     def _rebuild(self) -> None:
@@ -134,16 +140,27 @@ class ScenariosPane(GatePane):
         if not self.query("#scenario-table"):
             return  # composing or closing: load() and the next rebuild show the state
         if isinstance(event, (ScenarioStepChanged, ScenarioFinished)):
-            scenario_id = event.scenario_id
-            scenario = next((s for s in self._scenarios() if s.id == scenario_id), None)
-            if scenario is None:
+            if not self.shown:
+                self._held.add(event.scenario_id)
+                self.behind = True
                 return
-            if scenario_id in self.table.rows and self._visible(scenario):
-                for col, value in zip(COLUMNS, self._cells(scenario), strict=True):
-                    self.table.update_cell(scenario_id, col, value, update_width=col in ("Time", "Proof"))
-                self._summarise()
-            else:
-                self._rebuild()
+            self._draw_rows({event.scenario_id})
+
+    def catch_up(self) -> None:
+        held, self._held = self._held, set()
+        self._draw_rows(held)
+
+    def _draw_rows(self, ids: set[str]) -> None:
+        """The rows of these scenarios from the state, or the whole table if one joins or leaves it."""
+        changed = [s for s in self._scenarios() if s.id in ids]
+        if any(s.id not in self.table.rows or not self._visible(s) for s in changed):
+            self._rebuild()
+            return
+        for scenario in changed:
+            for col, value in zip(COLUMNS, self._cells(scenario), strict=True):
+                self.table.update_cell(scenario.id, col, value, update_width=col in ("Time", "Proof"))
+        if changed:
+            self._summarise()
 
     # -- actions ---------------------------------------------------------------------------------
     def _selected_id(self) -> str | None:
@@ -169,6 +186,13 @@ class ScenariosPane(GatePane):
     def action_coverage(self) -> None:
         if self.gate is not None:
             self.app.push_screen(CoverageView(coverage(self.gate.engine.plan, self.gate.session.state)))
+
+    def action_timeline(self) -> None:
+        if self.gate is None:
+            return
+        if self._timeline is None or self._timeline.session is not self.gate.session:
+            self._timeline = TimelineReader(self.gate.session)
+        self.app.push_screen(TimelineScreen(self.gate, self._timeline))
 
     def action_cycle(self, which: str) -> None:
         cycle = {"group": GROUP_CYCLE, "priority": PRIORITY_CYCLE, "status": STATUS_CYCLE}[which]

@@ -18,6 +18,7 @@ from tui.panes.base import GatePane, Intent, RerunChecks
 from tui.panes.security_detail import SecurityDetail
 from tui.panes.waiver import WaiverPrompt
 from tui.styles import status_text
+from tui.text import cell, notify, printable
 
 GROUPS = {"rbac": "RBAC", "secrets": "Secrets", "approvals": "Approvals", "reliability": "Reliability"}
 GROUPS |= {"network": "Network"}
@@ -36,10 +37,6 @@ class WaiveCheck(Intent):
 
 def _rank(p: PlannedCheck) -> int:
     return list(GROUPS).index(p.area) if p.area in GROUPS else len(GROUPS)
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= CLIP else text[: CLIP - 1] + "…"
 
 
 class SecurityPane(GatePane):
@@ -63,15 +60,16 @@ class SecurityPane(GatePane):
         self._planned: dict[str, PlannedCheck] = {}
         self._statuses: dict[str, str] = {}
         self._results: dict[str, CheckResult] = {}
+        self._held: dict[str, tuple[CheckResult | None, str]] = {}  # rows changed while hidden
 
     def compose(self) -> ComposeResult:
         yield Static("Security: waiting for the gate to open…", id="security-summary")
-        table: DataTable[Text | str] = DataTable(id="security-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id="security-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="security-selected")
 
     @property
-    def table(self) -> DataTable[Text | str]:
+    def table(self) -> DataTable[Text]:
         return self.query_one("#security-table", DataTable)
 
     def on_mount(self) -> None:
@@ -81,6 +79,7 @@ class SecurityPane(GatePane):
     # -- rows ---------------------------------------------------------------------------------------------
     def load(self, gate: Gate) -> None:
         super().load(gate)
+        self._held.clear()  # every row is drawn from the state below
         state = gate.session.state
         planned = [p for p in gate.engine.planned_checks() if pane_of(p.area) == "security"]
         known = {p.key for p in planned}
@@ -106,20 +105,20 @@ class SecurityPane(GatePane):
     def _waived(self, key: str) -> bool:
         return self.gate is not None and key in self.gate.session.state.waivers
 
-    def _cells(self, key: str, result: CheckResult | None, status: str) -> tuple[Text | str, ...]:
+    def _cells(self, key: str, result: CheckResult | None, status: str) -> tuple[Text, ...]:
         p = self._planned[key]
         keys = list(self._planned)
         index = keys.index(key)
         first = index == 0 or self._planned[keys[index - 1]].area != p.area
-        group = Text(GROUPS.get(p.area, p.area), style="bold") if first else Text("")
+        group = cell(GROUPS.get(p.area, p.area), "bold") if first else Text("")
         badge = status_text(status)
         if self._waived(key):
             badge = Text.assemble(badge, (" waived", "italic yellow"))
         if result and result.status is not Status.PASS and result.reason:
-            evidence = Text(_clip(result.reason), style="red" if result.status.blocking else "")
+            evidence = cell(result.reason, "red" if result.status.blocking else "", limit=CLIP)
         else:
-            evidence = Text(_clip(result.observed if result else ""))
-        return (badge, group, p.title, evidence)
+            evidence = cell(result.observed if result else "", limit=CLIP)
+        return (badge, group, cell(p.title), evidence)
 
     def on_gate_event(self, event: Event) -> None:
         if isinstance(event, CheckStarted) and event.key in self._planned:
@@ -133,11 +132,28 @@ class SecurityPane(GatePane):
 
     def _update(self, key: str, result: CheckResult | None, status: str) -> None:
         self._statuses[key] = status
-        for col, value in zip(COLUMNS, self._cells(key, result, status), strict=True):
-            self.table.update_cell(key, col, value, update_width=col in {"Status", "Evidence"})
+        if not self.shown:
+            self._held[key] = (result, status)
+            self.behind = True
+            return
+        self._held.pop(key, None)
+        self._draw_row(key, result, status)
         self._summarise()
         if self._selected() == key:
             self._describe(key)
+
+    def _draw_row(self, key: str, result: CheckResult | None, status: str) -> None:
+        for col, value in zip(COLUMNS, self._cells(key, result, status), strict=True):
+            self.table.update_cell(key, col, value, update_width=col in {"Status", "Evidence"})
+
+    def catch_up(self) -> None:
+        held, self._held = self._held, {}
+        for key, (result, status) in held.items():
+            self._draw_row(key, result, status)
+        self._summarise()
+        selected = self._selected()
+        if selected is not None:
+            self._describe(selected)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value in self._planned:
@@ -145,15 +161,15 @@ class SecurityPane(GatePane):
 
     def _describe(self, key: str) -> None:
         result = self._results.get(key)
-        line = Text.assemble(status_text(self._statuses.get(key, "PENDING"), 0), " ", (key, "bold"))
+        line = Text.assemble(status_text(self._statuses.get(key, "PENDING"), 0), " ", cell(key, "bold"))
         if self.gate is not None and (w := self.gate.session.state.waivers.get(key)) is not None:
-            line.append(f"  waived by {w.by}: ", style="yellow")
-            line.append(w.reason)
+            line.append(f"  waived by {printable(w.by, one_line=True)}: ", style="yellow")
+            line.append(printable(w.reason, one_line=True))
         if result is not None:
             for label, value in (("reason", result.reason), ("observed", result.observed)):
                 if value:
                     line.append(f"  {label}: ", style="dim")
-                    line.append(value)
+                    line.append(printable(value, one_line=True))
         self.query_one("#security-selected", Static).update(line)
 
     def _summarise(self) -> None:
@@ -208,7 +224,7 @@ class SecurityPane(GatePane):
             return
         result = self._results.get(key)
         if result is None or not result.status.blocking:
-            self.notify(f"{key} does not block the gate: nothing to waive", severity="warning")
+            notify(self, f"{key} does not block the gate: nothing to waive", severity="warning")
             return
 
         def chosen(reason: str | None) -> None:

@@ -11,21 +11,24 @@ from textual.widgets import DataTable, Footer, Static
 from backends.checks import rbac_matrix
 from backends.results import CheckResult, Waiver
 from tui.panes.check_detail import CheckDetail, _command, _facts, _output
+from tui.text import cell, plain, printable
 
 
-def matrix_table(cells: list[rbac_matrix.Cell]) -> DataTable[Text | str]:
-    table: DataTable[Text | str] = DataTable(id="rbac-matrix", cursor_type="none", zebra_stripes=True)
+def matrix_table(cells: list[rbac_matrix.Cell]) -> DataTable[Text]:
+    table: DataTable[Text] = DataTable(id="rbac-matrix", cursor_type="none", zebra_stripes=True)
     for col in ("Account", "Resource", "Verb", "Documented", "API answer", ""):
         table.add_column(col, key=col or "mark")
     for c in cells:
         answer = Text("allowed" if c.allowed else "denied", style="" if c.ok else "bold red")
         mark = Text("ok", style="green") if c.ok else Text("WRONG", style="bold red")
-        table.add_row(c.account, c.resource, c.verb, "allow" if c.expected else "deny", answer, mark)
+        documented = Text("allow" if c.expected else "deny")
+        table.add_row(cell(c.account), cell(c.resource), cell(c.verb), documented, answer, mark)
     return table
 
 
 def _findings(result: CheckResult) -> Text:
-    lines = [line for line in result.output.splitlines() if "sha256:" in line]
+    # split on newlines only: splitlines() also breaks at the control characters shown as escapes
+    lines = [line for line in printable(result.output).split("\n") if "sha256:" in line]
     if not lines:
         return Text("none", style="dim")
     return Text("\n".join(lines))
@@ -50,7 +53,7 @@ class SecurityDetail(CheckDetail):
             yield Static(_facts(self.key, self.check_title, result, self.status), id="check-facts")
             if self.waiver is not None:
                 w = self.waiver
-                yield Static(Text(f"waived by {w.by}: {w.reason}"), id="check-waiver")
+                yield Static(plain(f"waived by {w.by}: {w.reason}"), id="check-waiver")
             if cells:
                 yield Static("RBAC matrix (SubjectAccessReview answers)", classes="section")
                 yield matrix_table(cells)

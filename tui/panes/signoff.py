@@ -20,10 +20,12 @@ from backends.decision import Actor, DecisionError, SignoffSnapshot, decide, loc
 from backends.errors import GateError
 from backends.events import Event, LogLines, Progress
 from backends.gate import Gate
+from backends.publish.command import publish_gate
 from backends.signoff import SignoffSummary
 from tui.panes.base import GatePane
 from tui.panes.decision_confirm import ConfirmDecision
 from tui.styles import STATUS_STYLE
+from tui.text import notify, plain, printable
 
 COUNT_ORDER = ("PASS", "WARN", "FAIL", "ERROR", "SKIP", "MANUAL", "RUNNING", "PENDING")
 REFRESH_DELAY_S = 0.15
@@ -57,6 +59,7 @@ class SignoffPane(GatePane):
         Binding("g", "decide('GO')", "Decide GO"),
         Binding("n", "decide('NO-GO')", "Decide NO-GO"),
         Binding("c", "comment", "Comment"),
+        Binding("p", "publish", "Publish"),
     ]
     DEFAULT_CSS = """
     SignoffPane #signoff-head { height: auto; padding: 0 1; }
@@ -72,7 +75,6 @@ class SignoffPane(GatePane):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.snap: SignoffSnapshot | None = None
         self._busy = False
-        self._stale = False  # evidence changed while the pane was hidden
 
     def compose(self) -> ComposeResult:
         yield Static("Recommendation: waiting for the gate to open…", id="signoff-head")
@@ -99,17 +101,15 @@ class SignoffPane(GatePane):
     def on_gate_event(self, event: Event) -> None:
         if isinstance(event, (LogLines, Progress)):  # neither changes what is signed
             return
-        if self.is_on_screen:
+        if self.shown:
             self._refresh()
         else:
             # reading and folding the whole evidence for a pane nobody looks at is what made twenty
             # served terminals slow: it is read once, when the pane is shown again
-            self._stale = True
+            self.behind = True
 
-    def on_show(self) -> None:
-        if self._stale:
-            self._stale = False
-            self._refresh()
+    def catch_up(self) -> None:
+        self._refresh()
 
     def default_focus(self) -> Widget | None:
         return self.query_one("#signoff-body")
@@ -124,7 +124,7 @@ class SignoffPane(GatePane):
         try:
             snap = await asyncio.to_thread(snapshot, self.gate.session)
         except GateError as exc:
-            self.query_one("#signoff-decision", Static).update(Text(f"Cannot read the evidence: {exc}"))
+            self.query_one("#signoff-decision", Static).update(plain(f"Cannot read the evidence: {exc}"))
             return
         self.snap = snap
         self._show(snap)
@@ -145,16 +145,27 @@ class SignoffPane(GatePane):
         head.append_text(_counts_line(s))
         self.query_one("#signoff-head", Static).update(head)
         blockers = [
-            Text.assemble((f"{b.priority} ", "bold red" if b.priority == "P0" else "bold yellow"), b.text)
+            Text.assemble(
+                (printable(f"{b.priority} "), "bold red" if b.priority == "P0" else "bold yellow"),
+                printable(b.text),
+            )
             for b in s.blockers
         ]
         if s.recommendation is None:
             blockers = [Text("the gate has not computed a verdict yet", style="dim")]
         waivers = [
-            Text.assemble((w.item_key, "bold"), f" — {w.reason} ", (f"(by {w.by})", "dim")) for w in s.waivers
+            Text.assemble(
+                (printable(w.item_key), "bold"),
+                printable(f" — {w.reason} "),
+                (printable(f"(by {w.by})"), "dim"),
+            )
+            for w in s.waivers
         ]
         deviations = [
-            Text.assemble((d.item, "bold"), f": {d.what} → ", (d.resolution, "italic")) for d in s.deviations
+            Text.assemble(
+                (printable(d.item), "bold"), printable(f": {d.what} → "), (printable(d.resolution), "italic")
+            )
+            for d in s.deviations
         ]
         details = Text("\n\n").join(
             [
@@ -173,19 +184,22 @@ class SignoffPane(GatePane):
             d = status.decision
             text.append("Decision ", style="bold")
             text.append(f" {d.decision} ", style=STATUS_STYLE.get(d.decision, "bold"))
-            text.append(f" by {d.by}" + (f" ({d.role})" if d.role else ""))
+            text.append(printable(f" by {d.by}" + (f" ({d.role})" if d.role else "")))
             if d.comment:
-                text.append(f' — "{d.comment}"')
+                text.append(printable(f' — "{d.comment}"'))
             text.append(f"\nbound to chain head {d.chain_head[:16]}…, bundle digest {d.bundle_digest[:16]}…")
             if status.stale:
                 text.append(
                     "\nSTALE: evidence was added after this decision; a new decision is needed.",
                     "bold yellow",
                 )
+            elif actor.can_decide:
+                text.append("\np publishes it: pull request, bundle on a draft release, comment", "dim")
         elif not actor.can_decide:
-            text.append(f"Watching as {actor.role}: the owner records the decision.", style="dim")
+            text.append(printable(f"Watching as {actor.role}: the owner records the decision."), style="dim")
         else:
-            text.append(f"Deciding as {actor.who} ({actor.role}): g GO · n NO-GO · c comment", style="dim")
+            deciding = f"Deciding as {actor.who} ({actor.role}): g GO · n NO-GO · c comment"
+            text.append(printable(deciding), style="dim")
         self.query_one("#signoff-decision", Static).update(text)
         show_form = actor.can_decide and not status.final
         self.query_one("#signoff-form").set_class(not show_form, "hidden")
@@ -207,11 +221,11 @@ class SignoffPane(GatePane):
             return
         actor = self.actor
         if not actor.can_decide:
-            self.notify(f"A {actor.role} cannot record the decision.", severity="warning")
+            notify(self, f"A {actor.role} cannot record the decision.", severity="warning")
             self._record_refusal(f"decide {decision}")
             return
         if self.snap.status.final:
-            self.notify("A decision is already recorded for this evidence.", severity="warning")
+            notify(self, "A decision is already recorded for this evidence.", severity="warning")
             return
         comment = self.query_one("#signoff-comment", Input).value
 
@@ -228,13 +242,43 @@ class SignoffPane(GatePane):
         try:
             event = await decide(self.gate, self.actor, decision, comment)
         except (DecisionError, GateError) as exc:
-            self.notify(str(exc), severity="error")
+            notify(self, str(exc), severity="error")
             return
         finally:
             self._busy = False
         self.query_one("#signoff-comment", Input).value = ""
-        self.notify(f"{event.decision} recorded on chain head {event.chain_head[:12]}…")
+        notify(self, f"{event.decision} recorded on chain head {event.chain_head[:12]}…")
         self._refresh()
+
+    # -- publishing ------------------------------------------------------------------------------
+    def action_publish(self) -> None:
+        if self.gate is None or self.snap is None or self._busy:
+            return
+        actor = self.actor
+        if not actor.can_decide:
+            notify(self, f"A {actor.role} cannot publish the evidence.", severity="warning")
+            self._record_refusal("publish")
+            return
+        if not self.snap.status.final:
+            notify(self, "Publishing needs a current decision: decide first (g / n).", severity="warning")
+            return
+        self._publish()
+
+    @work(exclusive=True, group="signoff-publish")
+    async def _publish(self) -> None:
+        assert self.gate is not None
+        self._busy = True
+        notify(self, "Publishing the decided evidence…")
+        try:
+            result = await publish_gate(self.gate)
+        except GateError as exc:
+            notify(self, str(exc), severity="error", timeout=15)
+            return
+        finally:
+            self._busy = False
+        done = f"{result.changed} change(s)" if result.changed else "all was already right"
+        where = result.links.get("pull") or result.links.get("comment", "")
+        notify(self, f"Published to {result.repo} ({done}): {where}", timeout=15)
 
     @work(group="signoff-audit")
     async def _record_refusal(self, action: str) -> None:
@@ -242,4 +286,4 @@ class SignoffPane(GatePane):
             try:
                 await refuse(self.gate, self.actor, action)
             except GateError as exc:
-                self.notify(str(exc), severity="error")
+                notify(self, str(exc), severity="error")

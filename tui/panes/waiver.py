@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.text import printable
+
 
 class WaiverPrompt(ModalScreen[str | None]):
     """Dismissed with the reason, or None when cancelled."""
@@ -31,7 +33,8 @@ class WaiverPrompt(ModalScreen[str | None]):
         box = Vertical()
         box.border_title = "Waive a finding"
         with box:
-            yield Static(Text.assemble((self.key, "bold"), "\n", self.summary), id="waiver-what")
+            what = Text.assemble((printable(self.key), "bold"), "\n", printable(self.summary))
+            yield Static(what, id="waiver-what")
             yield Static("Why is it acceptable to go ahead? The reason is recorded and shown at sign-off.")
             yield Input(placeholder="reason (required)", id="waiver-reason")
             yield Static("", id="waiver-error")
