@@ -153,3 +153,17 @@ def test_resume_keeps_results_and_does_not_rerun(demo_run: DemoRun, tmp_path: Pa
     assert second.returncode == 0, second.stdout + second.stderr
     assert "[ PASS]" not in second.stdout, "finished checks must not run again on resume"
     assert second.stdout.strip().splitlines()[-1] == "GO"
+
+
+def test_the_demo_gate_witnesses_its_head_after_each_phase(demo_run: DemoRun) -> None:
+    """Checks, scenarios and the end each post the chain head as it stood, on one issue of the session."""
+    from backends.evidence.store import EvidenceStore
+    from backends.session import STORE_FILE
+
+    records = EvidenceStore(demo_run.session / STORE_FILE).records()
+    witnesses = [r["payload"] for r in records if r["kind"] == "witness"]
+    assert [w["phase"] for w in witnesses] == ["checks", "scenarios", "finished"], witnesses
+    assert len({w["issue"] for w in witnesses}) == 1 and all(w["url"] and not w["reason"] for w in witnesses)
+    for w in witnesses:
+        assert records[w["records"] - 1]["hash"] == w["head"], w
+    assert witnesses[0]["records"] < witnesses[1]["records"] < witnesses[2]["records"]
